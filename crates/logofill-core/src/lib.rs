@@ -1,0 +1,24 @@
+//! logofill's core: the domain and the ports, with no AWS in sight.
+//!
+//! The report Lambda, the worker Lambda, the dev runner and the CLI are thin entry points
+//! around what lives here. Anything that talks to the outside world (SQS, S3, HTTP) does so
+//! through a narrow trait defined in this crate (a *port*); the AWS adapters live in
+//! `logofill-aws`, and each port has an in-memory twin here for the dev runner and tests.
+
+pub mod clock;
+pub mod company;
+pub mod dedup;
+pub mod message;
+pub mod metrics;
+pub mod queue;
+pub mod report;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use company::{CompanyId, CompanyIdError};
+pub use dedup::RecentIds;
+pub use message::{MessageError, Origin, QueueMessage};
+pub use queue::{BatchEntryFailure, MemoryQueue, MessageQueue, OutgoingMessage, QueueError};
+pub use report::{
+    AllowedOrigins, HttpRequest, HttpResponse, ReportBody, ReportConfig, ReportCounts,
+    ReportLimits, ReportService,
+};
