@@ -1,0 +1,46 @@
+//! `logofill`: the command line of the logo filler.
+//!
+//! Each subcommand is one module with an `Args` struct (its `///` comments are the `--help`
+//! text) and a `run()` that parses nothing further and calls the library. To add a subcommand,
+//! add a module and one variant to [`Command`].
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod output;
+mod placeholder;
+mod process;
+
+/// Fill in missing company logos: render logo files and placeholders into square PNG + WebP sets.
+#[derive(Debug, Parser)]
+#[command(name = "logofill", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Process(process::ProcessArgs),
+    Placeholder(placeholder::PlaceholderArgs),
+}
+
+impl Command {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            Command::Process(args) => args.run(),
+            Command::Placeholder(args) => args.run(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command.run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("logofill: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! `logofill process`: render local logo files, the worker's pipeline without the network.
+//! With `--json` it prints one line per input, which the benchmark and scripts read.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use logofill_image::{Pipeline, TrimOptions};
+use serde_json::json;
+
+use crate::output;
+
+/// Render logo files into square PNG + WebP variants.
+///
+/// The format of each file is read from its bytes (PNG, JPEG, GIF, WebP, ICO, BMP, SVG); its
+/// name does not matter. Each input FILE gives `<stem>_<size>.png` and `<stem>_<size>.webp` in
+/// the output directory. The exit status is 1 if any input failed, 2 on a usage error.
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    /// Logo files to render.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Read more input paths from this file, one per line (blank lines and lines starting with
+    /// `#` are skipped; `-` reads standard input).
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
+
+    /// Directory the variants are written to; created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Variant sizes in pixels, comma-separated.
+    #[arg(
+        long,
+        value_name = "N,N,...",
+        value_delimiter = ',',
+        default_value = "64,128,256"
+    )]
+    pub sizes: Vec<u32>,
+
+    /// Remove uniform margins (transparent or one flat colour) before fitting.
+    #[arg(long)]
+    pub trim: bool,
+
+    /// Print one JSON object per input and line: {"in", "ok", "ms"} or {"in", "ok", "error"}.
+    /// `ms` is the time spent from decoding to the encoded variants, file I/O excluded.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ProcessArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let mut inputs: Vec<String> = self
+            .files
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        if let Some(list) = &self.list {
+            inputs.extend(read_list(list)?);
+        }
+        if inputs.is_empty() {
+            bail!("no input files: give FILE arguments or --list FILE");
+        }
+        let mut options = output::options_with_sizes(&self.sizes);
+        if self.trim {
+            options.trim = Some(TrimOptions::default());
+        }
+        let pipeline = Pipeline::new(options)?;
+        let max_bytes = pipeline.options().limits.max_input_bytes;
+        output::ensure_dir(&self.out)?;
+
+        let stdout = io::stdout();
+        let mut stdout = stdout.lock();
+        let mut stems = std::collections::HashMap::<String, String>::new();
+        let mut failed = 0usize;
+        for input in &inputs {
+            let result = process_one(&pipeline, input, &self.out, max_bytes, &mut stems);
+            match &result {
+                Ok(ms) if self.json => writeln!(
+                    stdout,
+                    "{}",
+                    json!({"in": input, "ok": true, "ms": round1(*ms)})
+                )?,
+                Ok(ms) => writeln!(stdout, "ok    {input} ({:.1} ms)", ms)?,
+                Err(e) => {
+                    failed += 1;
+                    if self.json {
+                        writeln!(
+                            stdout,
+                            "{}",
+                            json!({"in": input, "ok": false, "error": format!("{e:#}")})
+                        )?
+                    } else {
+                        eprintln!("FAIL  {input}: {e:#}");
+                    }
+                }
+            }
+        }
+        stdout.flush()?;
+        if !self.json {
+            eprintln!(
+                "{} of {} inputs rendered into {}",
+                inputs.len() - failed,
+                inputs.len(),
+                self.out.display()
+            );
+        }
+        Ok(if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    }
+}
+
+/// Reads, renders and writes one input; returns the in-process render time in milliseconds.
+fn process_one(
+    pipeline: &Pipeline,
+    input: &str,
+    out: &Path,
+    max_bytes: u64,
+    stems: &mut std::collections::HashMap<String, String>,
+) -> anyhow::Result<f64> {
+    let path = Path::new(input);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .with_context(|| format!("{input} has no file name"))?;
+    if let Some(first) = stems.get(&stem) {
+        bail!("{input} would overwrite the outputs of {first} (same file stem {stem:?})");
+    }
+    stems.insert(stem.clone(), input.to_string());
+    let bytes = read_capped(path, max_bytes)?;
+    let start = Instant::now();
+    let set = pipeline.render(input, &bytes)?;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    output::write_set(out, &stem, &set)?;
+    Ok(ms)
+}
+
+/// Reads at most `max + 1` bytes: enough for the pipeline to refuse an oversized file by its
+/// limit, without reading all of it into memory.
+fn read_capped(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(bytes)
+}
+
+fn read_list(list: &Path) -> anyhow::Result<Vec<String>> {
+    let reader: Box<dyn BufRead> = if list == Path::new("-") {
+        Box::new(BufReader::new(io::stdin()))
+    } else {
+        Box::new(BufReader::new(
+            File::open(list).with_context(|| format!("opening list {}", list.display()))?,
+        ))
+    };
+    let mut paths = Vec::new();
+    for line in reader.lines() {
+        let line = line.with_context(|| format!("reading list {}", list.display()))?;
+        let line = line.trim_end_matches('\r');
+        if !line.trim().is_empty() && !line.starts_with('#') {
+            paths.push(line.to_string());
+        }
+    }
+    Ok(paths)
+}
+
+fn round1(ms: f64) -> f64 {
+    (ms * 10.0).round() / 10.0
+}

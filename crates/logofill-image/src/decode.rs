@@ -1,0 +1,368 @@
+//! Raster decoding within limits. Every path reads the header first, checks pixels and the
+//! allocation it implies against [`PipelineLimits`], and only then lets a decoder allocate.
+//!
+//! Output is always 8 bits per channel (grey, grey+alpha, RGB or RGBA), so a 16 MP image costs
+//! at most 64 MiB; 16-bit PNG is reduced while decoding, row by row, not after.
+//! EXIF orientation is returned, not applied: rotating the full-size image would double the
+//! memory peak, so it is applied to the small resized variants instead.
+
+use std::io::Cursor;
+
+use image::codecs::{
+    bmp::BmpDecoder, gif::GifDecoder, ico::IcoDecoder, jpeg::JpegDecoder, webp::WebPDecoder,
+};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageBuffer, ImageDecoder};
+
+use crate::{ImageError, PipelineLimits, SourceFormat};
+
+/// A decoded raster image, 8 bits per channel, in stored (not yet oriented) order.
+pub(crate) struct Raster {
+    pub image: DynamicImage,
+    pub orientation: Orientation,
+}
+
+impl Raster {
+    /// Width and height as displayed, after orientation.
+    pub fn display_dimensions(&self) -> (u32, u32) {
+        let (w, h) = (self.image.width(), self.image.height());
+        if swaps_axes(self.orientation) {
+            (h, w)
+        } else {
+            (w, h)
+        }
+    }
+}
+
+pub(crate) fn swaps_axes(o: Orientation) -> bool {
+    matches!(
+        o,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    )
+}
+
+/// Checks declared dimensions against the pixel limit.
+pub(crate) fn check_dimensions(
+    name: &str,
+    width: u32,
+    height: u32,
+    limits: &PipelineLimits,
+) -> Result<(), ImageError> {
+    if width == 0 || height == 0 {
+        return Err(ImageError::ZeroSize {
+            name: name.to_string(),
+            width,
+            height,
+        });
+    }
+    if width as u64 * height as u64 > limits.max_pixels {
+        return Err(ImageError::TooManyPixels {
+            name: name.to_string(),
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+fn check_alloc(name: &str, needed: u64, limits: &PipelineLimits) -> Result<(), ImageError> {
+    if needed > limits.max_decode_alloc {
+        return Err(ImageError::AllocationTooLarge {
+            name: name.to_string(),
+            needed: Some(needed),
+            limit: limits.max_decode_alloc,
+        });
+    }
+    Ok(())
+}
+
+/// Decodes a raster format (everything but SVG).
+pub(crate) fn decode_raster(
+    name: &str,
+    format: SourceFormat,
+    bytes: &[u8],
+    limits: &PipelineLimits,
+) -> Result<Raster, ImageError> {
+    match format {
+        SourceFormat::Png => decode_png(name, bytes, limits),
+        SourceFormat::Jpeg => {
+            // zune-jpeg keeps every coefficient of a progressive JPEG until the last scan; count
+            // that before the decoder does.
+            if let Some(cost) = jpeg_decode_cost(bytes) {
+                check_dimensions(name, cost.width, cost.height, limits)?;
+                check_alloc(name, cost.bytes, limits)?;
+            }
+            let dec = JpegDecoder::new(Cursor::new(bytes))
+                .map_err(|e| map_image_err(name, format, e, limits))?;
+            decode_with(name, format, dec, limits)
+        }
+        SourceFormat::Gif => {
+            let dec = GifDecoder::new(Cursor::new(bytes))
+                .map_err(|e| map_image_err(name, format, e, limits))?;
+            decode_with(name, format, dec, limits)
+        }
+        SourceFormat::WebP => {
+            let dec = WebPDecoder::new(Cursor::new(bytes))
+                .map_err(|e| map_image_err(name, format, e, limits))?;
+            decode_with(name, format, dec, limits)
+        }
+        SourceFormat::Ico => {
+            let dec = IcoDecoder::new(Cursor::new(bytes))
+                .map_err(|e| map_image_err(name, format, e, limits))?;
+            decode_with(name, format, dec, limits)
+        }
+        SourceFormat::Bmp => {
+            let dec = BmpDecoder::new(Cursor::new(bytes))
+                .map_err(|e| map_image_err(name, format, e, limits))?;
+            decode_with(name, format, dec, limits)
+        }
+        SourceFormat::Svg => unreachable!("SVG is rendered by crate::svg, not decoded here"),
+    }
+}
+
+/// The `image` crate path: header, limits, then the pixels (GIF and animated WebP give their first
+/// frame, ICO its largest entry).
+fn decode_with<D: ImageDecoder>(
+    name: &str,
+    format: SourceFormat,
+    mut dec: D,
+    limits: &PipelineLimits,
+) -> Result<Raster, ImageError> {
+    let (width, height) = dec.dimensions();
+    check_dimensions(name, width, height, limits)?;
+    check_alloc(name, dec.total_bytes(), limits)?;
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_decode_alloc);
+    dec.set_limits(decoder_limits)
+        .map_err(|e| map_image_err(name, format, e, limits))?;
+    let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
+    let image =
+        DynamicImage::from_decoder(dec).map_err(|e| map_image_err(name, format, e, limits))?;
+    Ok(Raster {
+        image: to_8bit(image),
+        orientation,
+    })
+}
+
+/// Reduces anything wider than 8 bits per channel. Only reached for small images (an ICO entry
+/// is at most 256x256): the large paths already decode to 8 bits.
+fn to_8bit(image: DynamicImage) -> DynamicImage {
+    match image {
+        DynamicImage::ImageLuma8(_)
+        | DynamicImage::ImageLumaA8(_)
+        | DynamicImage::ImageRgb8(_)
+        | DynamicImage::ImageRgba8(_) => image,
+        DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(image.to_luma8()),
+        DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLumaA8(image.to_luma_alpha8()),
+        DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgb32F(_) => {
+            DynamicImage::ImageRgb8(image.to_rgb8())
+        }
+        _ => DynamicImage::ImageRgba8(image.to_rgba8()),
+    }
+}
+
+/// PNG through the `png` crate directly: palette and low bit depths are expanded and 16-bit
+/// samples stripped to 8 while decoding, so the buffer is never larger than 4 bytes per pixel.
+/// APNG gives its default image, the first frame.
+fn decode_png(name: &str, bytes: &[u8], limits: &PipelineLimits) -> Result<Raster, ImageError> {
+    let format = SourceFormat::Png;
+    let mut dec = png::Decoder::new_with_limits(
+        Cursor::new(bytes),
+        png::Limits {
+            bytes: usize::try_from(limits.max_decode_alloc).unwrap_or(usize::MAX),
+        },
+    );
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = dec.read_info().map_err(|e| map_png_err(name, e, limits))?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    check_dimensions(name, width, height, limits)?;
+    let (color, depth) = reader.output_color_type();
+    debug_assert_eq!(depth, png::BitDepth::Eight);
+    let channels = color.samples() as u64;
+    check_alloc(name, width as u64 * height as u64 * channels, limits)?;
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| ImageError::AllocationTooLarge {
+            name: name.to_string(),
+            needed: None,
+            limit: limits.max_decode_alloc,
+        })?;
+    let mut buf = vec![0u8; size];
+    let frame = reader
+        .next_frame(&mut buf)
+        .map_err(|e| map_png_err(name, e, limits))?;
+    buf.truncate(frame.buffer_size());
+    let corrupt = || ImageError::Corrupt {
+        name: name.to_string(),
+        format: format.label(),
+        detail: "decoded buffer does not match its header".into(),
+    };
+    let image = match color {
+        png::ColorType::Grayscale => {
+            DynamicImage::ImageLuma8(ImageBuffer::from_raw(width, height, buf).ok_or_else(corrupt)?)
+        }
+        png::ColorType::GrayscaleAlpha => DynamicImage::ImageLumaA8(
+            ImageBuffer::from_raw(width, height, buf).ok_or_else(corrupt)?,
+        ),
+        png::ColorType::Rgb => {
+            DynamicImage::ImageRgb8(ImageBuffer::from_raw(width, height, buf).ok_or_else(corrupt)?)
+        }
+        png::ColorType::Rgba => {
+            DynamicImage::ImageRgba8(ImageBuffer::from_raw(width, height, buf).ok_or_else(corrupt)?)
+        }
+        png::ColorType::Indexed => return Err(corrupt()),
+    };
+    Ok(Raster {
+        image,
+        orientation: Orientation::NoTransforms,
+    })
+}
+
+fn map_png_err(name: &str, e: png::DecodingError, limits: &PipelineLimits) -> ImageError {
+    match e {
+        png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ImageError::Truncated {
+                name: name.to_string(),
+                format: "PNG",
+                detail: io.to_string(),
+            }
+        }
+        png::DecodingError::LimitsExceeded => ImageError::AllocationTooLarge {
+            name: name.to_string(),
+            needed: None,
+            limit: limits.max_decode_alloc,
+        },
+        other => ImageError::Corrupt {
+            name: name.to_string(),
+            format: "PNG",
+            detail: other.to_string(),
+        },
+    }
+}
+
+pub(crate) fn map_image_err(
+    name: &str,
+    format: SourceFormat,
+    e: image::ImageError,
+    limits: &PipelineLimits,
+) -> ImageError {
+    let name = name.to_string();
+    let label = format.label();
+    match e {
+        image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ImageError::Truncated {
+                name,
+                format: label,
+                detail: io.to_string(),
+            }
+        }
+        image::ImageError::Limits(_) => ImageError::AllocationTooLarge {
+            name,
+            needed: None,
+            limit: limits.max_decode_alloc,
+        },
+        other => {
+            let detail = other.to_string();
+            // Decoders report a short read in their own words.
+            let lower = detail.to_ascii_lowercase();
+            if lower.contains("eof")
+                || lower.contains("end of file")
+                || lower.contains("unexpected end")
+                || lower.contains("not enough data")
+            {
+                ImageError::Truncated {
+                    name,
+                    format: label,
+                    detail,
+                }
+            } else {
+                ImageError::Corrupt {
+                    name,
+                    format: label,
+                    detail,
+                }
+            }
+        }
+    }
+}
+
+/// What decoding a JPEG will cost, read from its start-of-frame marker.
+struct JpegCost {
+    width: u32,
+    height: u32,
+    bytes: u64,
+}
+
+/// Walks the JPEG markers up to the frame header. Returns `None` when there is none (the decoder
+/// then reports the damage in its own words).
+fn jpeg_decode_cost(bytes: &[u8]) -> Option<JpegCost> {
+    let mut i = 2;
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        let is_sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if is_sof {
+            let seg = bytes.get(i + 4..i + 2 + len)?;
+            let height = u16::from_be_bytes([*seg.get(1)?, *seg.get(2)?]) as u64;
+            let width = u16::from_be_bytes([*seg.get(3)?, *seg.get(4)?]) as u64;
+            let ncomp = *seg.get(5)? as usize;
+            let mut max_h = 1u64;
+            let mut max_v = 1u64;
+            let mut factors = Vec::with_capacity(ncomp);
+            for c in 0..ncomp {
+                let s = *seg.get(6 + c * 3 + 1)?;
+                let (h, v) = ((s >> 4).max(1) as u64, (s & 15).max(1) as u64);
+                max_h = max_h.max(h);
+                max_v = max_v.max(v);
+                factors.push((h, v));
+            }
+            let pixels = width * height;
+            // Output: RGB, or CMYK then converted to RGB.
+            let out = pixels * if ncomp == 4 { 4 + 3 } else { 3 };
+            // Component planes (upsampled working copies) or, for progressive JPEG, 16-bit
+            // coefficients of every component kept for the whole image.
+            let planes: u64 = factors
+                .iter()
+                .map(|(h, v)| pixels * h * v / (max_h * max_v))
+                .sum();
+            let progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+            let working = if progressive { planes * 2 } else { 0 };
+            return Some(JpegCost {
+                width: width as u32,
+                height: height as u32,
+                bytes: out + working,
+            });
+        }
+        if marker == 0xD9 || marker == 0xDA {
+            return None;
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_cost_reads_the_frame_header() {
+        // SOI, SOF2 (progressive) 4000x4000, 3 components 4:2:0.
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xC2, 0, 17, 8, 0x0F, 0xA0, 0x0F, 0xA0, 3];
+        j.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+        let c = jpeg_decode_cost(&j).unwrap();
+        assert_eq!((c.width, c.height), (4000, 4000));
+        assert_eq!(c.bytes, 16_000_000 * 3 + 16_000_000 * 3);
+    }
+}

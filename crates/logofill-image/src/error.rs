@@ -1,0 +1,228 @@
+//! The one error type of the crate. Each message names the input and, where one applies, the
+//! limit, so a log line alone says what happened and what to change.
+
+use std::fmt;
+
+/// Everything that can go wrong turning bytes into a variant set.
+///
+/// [`ImageError::is_permanent`] tells a caller whether the *source* is unusable (bad image, over
+/// a limit): retrying the same bytes cannot help, so the worker stores a placeholder instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageError {
+    /// The input has no bytes at all.
+    #[error("{name} is empty (0 bytes)")]
+    Empty { name: String },
+
+    /// The bytes match no image signature logofill knows.
+    #[error("{name} is not an image ({hint})")]
+    NotAnImage { name: String, hint: String },
+
+    /// A recognised image format that logofill does not decode (TIFF, AVIF, HEIC, ...).
+    #[error("{name} is {format}, which logofill does not read (use PNG, JPEG, GIF, WebP, ICO, BMP or SVG)")]
+    Unsupported { name: String, format: &'static str },
+
+    /// More input bytes than `max_input_bytes`.
+    #[error("{name} is {} ({bytes} bytes), over the {} input limit", Bytes(*.bytes), Bytes(*.limit))]
+    InputTooLarge {
+        name: String,
+        bytes: u64,
+        limit: u64,
+    },
+
+    /// The header declares more pixels than `max_pixels`.
+    #[error("{name} is {width}x{height} = {} megapixels, over the {} megapixel limit", Mp(*.width as u64 * *.height as u64), Mp(*.limit))]
+    TooManyPixels {
+        name: String,
+        width: u32,
+        height: u32,
+        limit: u64,
+    },
+
+    /// The header declares a zero width or height.
+    #[error("{name} has no pixels ({width}x{height})")]
+    ZeroSize {
+        name: String,
+        width: u32,
+        height: u32,
+    },
+
+    /// Decoding would need more memory than `max_decode_alloc`.
+    #[error("{name} needs {} to decode, over the {} decoder allocation limit", Needed(*.needed), Bytes(*.limit))]
+    AllocationTooLarge {
+        name: String,
+        needed: Option<u64>,
+        limit: u64,
+    },
+
+    /// SVG source longer than `max_svg_bytes`.
+    #[error("{name} is an SVG of {} ({bytes} bytes), over the {} SVG source limit", Bytes(*.bytes), Bytes(*.limit))]
+    SvgTooLarge {
+        name: String,
+        bytes: u64,
+        limit: u64,
+    },
+
+    /// SVG with more XML nodes than `max_svg_nodes`.
+    #[error("{name} is an SVG with {nodes} or more XML nodes, over the {limit} node limit")]
+    SvgTooManyNodes {
+        name: String,
+        nodes: usize,
+        limit: usize,
+    },
+
+    /// The bytes end before the image does.
+    #[error("{name} is a truncated {format} ({detail})")]
+    Truncated {
+        name: String,
+        format: &'static str,
+        detail: String,
+    },
+
+    /// The bytes are damaged or use a variant of the format the decoder rejects.
+    #[error("{name} is not a valid {format}: {detail}")]
+    Corrupt {
+        name: String,
+        format: &'static str,
+        detail: String,
+    },
+
+    /// `PipelineOptions` that cannot work (no sizes, size 0, ...). A configuration bug.
+    #[error("invalid pipeline options: {0}")]
+    InvalidOptions(String),
+
+    /// Encoding a variant failed. Not caused by the source: a bug or resource problem.
+    #[error("encoding the {size}px {format} variant of {name} failed: {detail}")]
+    Encode {
+        name: String,
+        size: u32,
+        format: &'static str,
+        detail: String,
+    },
+}
+
+impl ImageError {
+    /// True when the source itself is unusable: retrying the same bytes cannot succeed, so the
+    /// caller should fall back to a placeholder. False for configuration and encoder failures.
+    pub fn is_permanent(&self) -> bool {
+        !matches!(
+            self,
+            ImageError::InvalidOptions(_) | ImageError::Encode { .. }
+        )
+    }
+
+    /// A short stable name for logs and metrics (`"too_many_pixels"`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImageError::Empty { .. } => "empty",
+            ImageError::NotAnImage { .. } => "not_an_image",
+            ImageError::Unsupported { .. } => "unsupported_format",
+            ImageError::InputTooLarge { .. } => "input_too_large",
+            ImageError::TooManyPixels { .. } => "too_many_pixels",
+            ImageError::ZeroSize { .. } => "zero_size",
+            ImageError::AllocationTooLarge { .. } => "allocation_too_large",
+            ImageError::SvgTooLarge { .. } => "svg_too_large",
+            ImageError::SvgTooManyNodes { .. } => "svg_too_many_nodes",
+            ImageError::Truncated { .. } => "truncated",
+            ImageError::Corrupt { .. } => "corrupt",
+            ImageError::InvalidOptions(_) => "invalid_options",
+            ImageError::Encode { .. } => "encode_failed",
+        }
+    }
+}
+
+/// Human byte counts: "10 MiB", "1.5 KiB", "12 bytes".
+struct Bytes(u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+        for (unit, scale) in UNITS {
+            if self.0 >= scale {
+                let whole = self.0 / scale;
+                let tenths = (self.0 % scale) * 10 / scale;
+                return if tenths == 0 {
+                    write!(f, "{whole} {unit}")
+                } else {
+                    write!(f, "{whole}.{tenths} {unit}")
+                };
+            }
+        }
+        write!(f, "{} bytes", self.0)
+    }
+}
+
+/// Megapixels: "16" and "400" when whole, otherwise enough decimals to tell the value apart
+/// from the whole number next to it ("16.000001", not "16.0", for one pixel over the limit).
+struct Mp(u64);
+
+impl fmt::Display for Mp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 % 1_000_000 == 0 {
+            write!(f, "{}", self.0 / 1_000_000)
+        } else {
+            f.write_str(&format_mp_precise(self.0))
+        }
+    }
+}
+
+/// Enough decimals to tell the value apart from the whole number next to it.
+fn format_mp_precise(pixels: u64) -> String {
+    let whole = pixels / 1_000_000;
+    let frac = format!("{:06}", pixels % 1_000_000);
+    let frac = frac.trim_end_matches('0');
+    // Up to the first non-zero digit and one more: short, and never rounds to the limit.
+    let first_nz = frac.find(|c: char| c != '0').unwrap_or(0);
+    let keep = &frac[..(first_nz + 2).min(frac.len())];
+    format!("{whole}.{keep}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn megapixels_read_naturally() {
+        assert_eq!(Mp(400_000_000).to_string(), "400");
+        assert_eq!(Mp(16_000_000).to_string(), "16");
+        assert_eq!(Mp(16_000_001).to_string(), "16.000001");
+        assert_eq!(Mp(24_500_000).to_string(), "24.5");
+        assert_eq!(Mp(16_777_216).to_string(), "16.77");
+        assert_eq!(Mp(250_000).to_string(), "0.25");
+    }
+
+    #[test]
+    fn bytes_read_naturally() {
+        assert_eq!(Bytes(10 << 20).to_string(), "10 MiB");
+        assert_eq!(Bytes((10 << 20) + 1).to_string(), "10 MiB");
+        assert_eq!(Bytes(1536).to_string(), "1.5 KiB");
+        assert_eq!(Bytes(12).to_string(), "12 bytes");
+    }
+
+    #[test]
+    fn bomb_message_names_input_and_limit() {
+        let e = ImageError::TooManyPixels {
+            name: "logo.png".into(),
+            width: 20000,
+            height: 20000,
+            limit: 16_000_000,
+        };
+        assert_eq!(
+            e.to_string(),
+            "logo.png is 20000x20000 = 400 megapixels, over the 16 megapixel limit"
+        );
+        assert!(e.is_permanent());
+    }
+}
+
+/// "96 MiB" when the decoder's need is known, "more memory" when it only said no.
+struct Needed(Option<u64>);
+
+impl fmt::Display for Needed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(n) => Bytes(n).fmt(f),
+            None => f.write_str("more memory"),
+        }
+    }
+}

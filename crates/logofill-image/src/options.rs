@@ -1,0 +1,126 @@
+//! Pipeline configuration. Every limit is a named field with a default taken from design.md
+//! ("Safety limits"), so the worker can read them from its config once and fail fast.
+
+use crate::ImageError;
+
+/// Sizes rendered when none are configured (design.md, "Object layout").
+pub const DEFAULT_SIZES: [u32; 3] = [64, 128, 256];
+
+/// Largest variant edge accepted in [`PipelineOptions::sizes`]. Bigger variants would make the
+/// encoders, not the decoder, the memory peak.
+pub const MAX_VARIANT_SIZE: u32 = 2048;
+
+/// Limits checked before each expensive step. The defaults keep the whole worker within a
+/// 128 MB Lambda: at most `max_decode_alloc` for the decoded image, plus the input itself, plus
+/// a few small buffers for resizing and encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineLimits {
+    /// Largest input accepted, in bytes. Checked before anything is parsed.
+    pub max_input_bytes: u64,
+    /// Largest decoded image, in pixels (width x height), read from the header.
+    pub max_pixels: u64,
+    /// Largest allocation a decoder may make for one image, in bytes. Raster images are decoded
+    /// to at most 8 bits per channel, so a 16 MP RGBA image needs 64 MiB.
+    pub max_decode_alloc: u64,
+    /// Largest SVG source, in bytes (an SVG is parsed into a tree several times its size).
+    pub max_svg_bytes: u64,
+    /// Most XML nodes (elements, text, ...) an SVG may have.
+    pub max_svg_nodes: usize,
+}
+
+impl Default for PipelineLimits {
+    fn default() -> Self {
+        Self {
+            max_input_bytes: 10 * 1024 * 1024,
+            max_pixels: 16_000_000,
+            max_decode_alloc: 80 * 1024 * 1024,
+            max_svg_bytes: 2 * 1024 * 1024,
+            max_svg_nodes: 20_000,
+        }
+    }
+}
+
+/// Removing uniform margins before fitting, so a small logo on a big canvas fills its square.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrimOptions {
+    /// Largest difference per channel (0-255) from the border colour still counted as margin.
+    pub tolerance: u8,
+    /// Margin kept around the trimmed content, as a fraction of its longer side (0.0-0.5).
+    pub padding: f32,
+}
+
+impl Default for TrimOptions {
+    fn default() -> Self {
+        Self {
+            tolerance: 16,
+            padding: 0.04,
+        }
+    }
+}
+
+/// Everything a [`crate::Pipeline`] needs to know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineOptions {
+    /// Square edge of each variant in pixels. Variants come out in ascending order.
+    pub sizes: Vec<u32>,
+    /// Decoder and input limits.
+    pub limits: PipelineLimits,
+    /// Margin trimming; `None` (the default) keeps the source canvas as it is.
+    pub trim: Option<TrimOptions>,
+    /// WebP quality, 0-100. Variants are encoded lossy with lossless alpha edges kept exact.
+    pub webp_quality: f32,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        Self {
+            sizes: DEFAULT_SIZES.to_vec(),
+            limits: PipelineLimits::default(),
+            trim: None,
+            webp_quality: 85.0,
+        }
+    }
+}
+
+impl PipelineOptions {
+    /// Checks the options and returns them with sizes sorted ascending and deduplicated.
+    pub(crate) fn validated(mut self) -> Result<Self, ImageError> {
+        if self.sizes.is_empty() {
+            return Err(ImageError::InvalidOptions(
+                "at least one size is needed".into(),
+            ));
+        }
+        if let Some(bad) = self
+            .sizes
+            .iter()
+            .find(|s| **s == 0 || **s > MAX_VARIANT_SIZE)
+        {
+            return Err(ImageError::InvalidOptions(format!(
+                "size {bad} is outside 1..={MAX_VARIANT_SIZE}"
+            )));
+        }
+        self.sizes.sort_unstable();
+        self.sizes.dedup();
+        if !(0.0..=100.0).contains(&self.webp_quality) {
+            return Err(ImageError::InvalidOptions(format!(
+                "webp_quality {} is outside 0..=100",
+                self.webp_quality
+            )));
+        }
+        if let Some(trim) = &self.trim {
+            if !(0.0..=0.5).contains(&trim.padding) {
+                return Err(ImageError::InvalidOptions(format!(
+                    "trim padding {} is outside 0.0..=0.5",
+                    trim.padding
+                )));
+            }
+        }
+        let l = &self.limits;
+        if l.max_input_bytes == 0 || l.max_pixels == 0 || l.max_decode_alloc == 0 {
+            return Err(ImageError::InvalidOptions(
+                "limits must be above zero".into(),
+            ));
+        }
+        Ok(self)
+    }
+}

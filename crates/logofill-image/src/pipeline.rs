@@ -1,0 +1,329 @@
+//! The public face of the crate: [`Pipeline`] turns bytes into a [`RenderedSet`].
+//!
+//! Order of work for one input, cheapest refusal first: byte count, format sniff, header
+//! (dimensions, allocation), decode, fit, encode. The sha256 of the source is taken up front so
+//! it is in the provenance of every set, including refusals logged by the caller.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use image::metadata::Orientation;
+use image::DynamicImage;
+use sha2::{Digest, Sha256};
+
+use crate::decode::{decode_raster, Raster};
+use crate::fit::{centre, fit_raster, Square};
+use crate::format::sniff;
+use crate::{
+    encode, placeholder, svg, ImageError, PipelineOptions, SourceFormat, PIPELINE_VERSION,
+};
+
+/// Whether a set shows a real logo or a generated placeholder (`kind` metadata).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogoKind {
+    Logo,
+    Placeholder,
+}
+
+impl LogoKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogoKind::Logo => "logo",
+            LogoKind::Placeholder => "placeholder",
+        }
+    }
+}
+
+/// Encoding of one variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutputFormat {
+    Png,
+    Webp,
+}
+
+impl OutputFormat {
+    /// File extension, also the `{ext}` of the object key.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Png => "png",
+            OutputFormat::Webp => "webp",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            OutputFormat::Png => "image/png",
+            OutputFormat::Webp => "image/webp",
+        }
+    }
+}
+
+/// One encoded square image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// Edge in pixels: the image is `size` x `size`.
+    pub size: u32,
+    pub format: OutputFormat,
+    pub bytes: Vec<u8>,
+}
+
+impl Variant {
+    pub fn content_type(&self) -> &'static str {
+        self.format.content_type()
+    }
+
+    /// `"{size}.{ext}"`, the last part of the object key `logos/{company_id}/{size}.{ext}`.
+    pub fn file_name(&self) -> String {
+        format!("{}.{}", self.size, self.format.extension())
+    }
+}
+
+/// What the source was, for the `source-sha256` metadata and for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Lower-case hex sha256 of the source bytes.
+    pub sha256: String,
+    pub format: SourceFormat,
+    /// Displayed size (after EXIF orientation; an SVG's nominal size).
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Where a set came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// `None` for placeholders.
+    pub source: Option<SourceInfo>,
+    /// [`PIPELINE_VERSION`] of the code that rendered the set.
+    pub pipeline_version: &'static str,
+}
+
+/// All variants of one logo or placeholder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedSet {
+    pub kind: LogoKind,
+    /// Ascending by size, PNG before WebP for each size: writing them in this order puts the
+    /// largest variant last, so its presence means the whole set is stored (design.md).
+    pub variants: Vec<Variant>,
+    pub provenance: Provenance,
+}
+
+impl RenderedSet {
+    /// Object metadata owned by the pipeline: `kind`, `source-sha256` (empty for placeholders)
+    /// and `pipeline-version`. The caller adds `source-url`.
+    pub fn metadata(&self) -> Vec<(&'static str, String)> {
+        let sha = self
+            .provenance
+            .source
+            .as_ref()
+            .map(|s| s.sha256.clone())
+            .unwrap_or_default();
+        vec![
+            ("kind", self.kind.as_str().to_string()),
+            ("source-sha256", sha),
+            (
+                "pipeline-version",
+                self.provenance.pipeline_version.to_string(),
+            ),
+        ]
+    }
+}
+
+/// The image pipeline. Build it once with the worker's config and share it: it is
+/// `Send + Sync`, holds no per-call state, and every call is synchronous CPU work.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    options: PipelineOptions,
+}
+
+impl Pipeline {
+    /// Checks the options (sizes sorted and deduplicated) and builds the pipeline.
+    pub fn new(options: PipelineOptions) -> Result<Self, ImageError> {
+        Ok(Self {
+            options: options.validated()?,
+        })
+    }
+
+    pub fn options(&self) -> &PipelineOptions {
+        &self.options
+    }
+
+    /// Renders the variant set of a logo. `name` only appears in error messages (a URL or a
+    /// file path). A decoder panic on hostile input is reported as a corrupt image, not
+    /// propagated: the same bytes would panic again on every retry.
+    pub fn render(&self, name: &str, bytes: &[u8]) -> Result<RenderedSet, ImageError> {
+        match catch_unwind(AssertUnwindSafe(|| self.render_inner(name, bytes))) {
+            Ok(result) => result,
+            Err(panic) => {
+                let detail = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "decoder panicked".into());
+                Err(ImageError::Corrupt {
+                    name: name.to_string(),
+                    format: sniff(name, bytes).map(|f| f.label()).unwrap_or("image"),
+                    detail: format!("decoder failed: {detail}"),
+                })
+            }
+        }
+    }
+
+    fn render_inner(&self, name: &str, bytes: &[u8]) -> Result<RenderedSet, ImageError> {
+        let limits = &self.options.limits;
+        if bytes.is_empty() {
+            return Err(ImageError::Empty {
+                name: name.to_string(),
+            });
+        }
+        if bytes.len() as u64 > limits.max_input_bytes {
+            return Err(ImageError::InputTooLarge {
+                name: name.to_string(),
+                bytes: bytes.len() as u64,
+                limit: limits.max_input_bytes,
+            });
+        }
+        let format = sniff(name, bytes)?;
+        let sizes = &self.options.sizes;
+        let trim = self.options.trim.as_ref();
+        let (squares, (width, height)) = if format == SourceFormat::Svg {
+            let vector = svg::parse(name, bytes, limits)?;
+            let dims = vector.dimensions();
+            let squares = match trim {
+                None => sizes
+                    .iter()
+                    .map(|&s| Square {
+                        size: s,
+                        rgba: centre(&svg::render_fitted(&vector, s), s),
+                    })
+                    .collect(),
+                Some(_) => {
+                    // Trim works on pixels: render once at twice the largest size, then go the
+                    // raster way.
+                    let largest = *sizes.last().expect("validated: sizes not empty");
+                    let raster = Raster {
+                        image: DynamicImage::ImageRgba8(svg::render_fitted(
+                            &vector,
+                            (largest * 2).min(2048),
+                        )),
+                        orientation: Orientation::NoTransforms,
+                    };
+                    fit_raster(raster, sizes, trim).map_err(|e| resize_error(name, e))?
+                }
+            };
+            (squares, dims)
+        } else {
+            let raster = decode_raster(name, format, bytes, limits)?;
+            let dims = raster.display_dimensions();
+            (
+                fit_raster(raster, sizes, trim).map_err(|e| resize_error(name, e))?,
+                dims,
+            )
+        };
+        let variants = self.encode_all(name, &squares)?;
+        Ok(RenderedSet {
+            kind: LogoKind::Logo,
+            variants,
+            provenance: Provenance {
+                source: Some(SourceInfo {
+                    sha256: sha256_hex(bytes),
+                    format,
+                    width,
+                    height,
+                }),
+                pipeline_version: PIPELINE_VERSION,
+            },
+        })
+    }
+
+    /// Renders the placeholder set for a company without a usable logo: its initial on a colour
+    /// derived from `company_id`. The same id and name always give the same bytes. Fails only if
+    /// an encoder fails (not a permanent error).
+    pub fn placeholder(
+        &self,
+        company_id: &str,
+        company_name: &str,
+    ) -> Result<RenderedSet, ImageError> {
+        let design = placeholder::Design::new(company_id, company_name);
+        let vector = svg::parse(
+            "placeholder",
+            design.svg().as_bytes(),
+            &crate::PipelineLimits::default(),
+        )
+        .expect("the placeholder SVG is well-formed");
+        let squares: Vec<Square> = self
+            .options
+            .sizes
+            .iter()
+            .map(|&s| Square {
+                size: s,
+                rgba: svg::render_fitted(&vector, s),
+            })
+            .collect();
+        let variants = self.encode_all(&format!("placeholder for {company_id}"), &squares)?;
+        Ok(RenderedSet {
+            kind: LogoKind::Placeholder,
+            variants,
+            provenance: Provenance {
+                source: None,
+                pipeline_version: PIPELINE_VERSION,
+            },
+        })
+    }
+
+    fn encode_all(&self, name: &str, squares: &[Square]) -> Result<Vec<Variant>, ImageError> {
+        let mut variants = Vec::with_capacity(squares.len() * 2);
+        for sq in squares {
+            variants.push(Variant {
+                size: sq.size,
+                format: OutputFormat::Png,
+                bytes: encode::png(name, &sq.rgba)?,
+            });
+            variants.push(Variant {
+                size: sq.size,
+                format: OutputFormat::Webp,
+                bytes: encode::webp(name, &sq.rgba, self.options.webp_quality)?,
+            });
+        }
+        Ok(variants)
+    }
+}
+
+fn resize_error(name: &str, detail: String) -> ImageError {
+    ImageError::Encode {
+        name: name.to_string(),
+        size: 0,
+        format: "resize",
+        detail,
+    }
+}
+
+/// Lower-case hex sha256.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    hex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipeline_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Pipeline>();
+        check::<RenderedSet>();
+        check::<ImageError>();
+    }
+
+    #[test]
+    fn sha256_is_lower_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
