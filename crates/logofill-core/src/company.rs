@@ -21,7 +21,9 @@ pub struct CompanyId(String);
 pub enum CompanyIdError {
     #[error("company id is empty; it must be 1 to {MAX_COMPANY_ID_LEN} characters of A-Z, a-z, 0-9, '_' or '-'")]
     Empty,
-    #[error("company id {shown} is {len} characters, over the {MAX_COMPANY_ID_LEN}-character limit")]
+    #[error(
+        "company id {shown} is {len} characters, over the {MAX_COMPANY_ID_LEN}-character limit"
+    )]
     TooLong { shown: String, len: usize },
     #[error("company id {shown} has {found:?} at position {position}; only A-Z, a-z, 0-9, '_' and '-' are allowed")]
     BadCharacter {
@@ -111,9 +113,22 @@ mod tests {
 
     #[test]
     fn rejects_non_ascii_whitespace_and_paths() {
-        for bad in ["카카오", "é", "acme corp", " acme", "acme\n", "../etc", "a/b", "a.b", "a\0b"] {
+        for bad in [
+            "카카오",
+            "é",
+            "acme corp",
+            " acme",
+            "acme\n",
+            "../etc",
+            "a/b",
+            "a.b",
+            "a\0b",
+        ] {
             let err = CompanyId::parse(bad).unwrap_err();
-            assert!(matches!(err, CompanyIdError::BadCharacter { .. }), "{bad:?}: {err}");
+            assert!(
+                matches!(err, CompanyIdError::BadCharacter { .. }),
+                "{bad:?}: {err}"
+            );
         }
     }
 

@@ -95,7 +95,10 @@ mod tests {
         cache.remember(id("c"), Duration::ZERO);
         assert_eq!(cache.len(), 2);
         assert!(cache.seen_recently(&id("a"), Duration::ZERO));
-        assert!(!cache.seen_recently(&id("b"), Duration::ZERO), "b was least recently used");
+        assert!(
+            !cache.seen_recently(&id("b"), Duration::ZERO),
+            "b was least recently used"
+        );
         assert!(cache.seen_recently(&id("c"), Duration::ZERO));
     }
 }

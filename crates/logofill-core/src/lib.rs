@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod company;
+pub mod config;
 pub mod dedup;
 pub mod message;
 pub mod metrics;

@@ -33,7 +33,9 @@ pub struct QueueMessage {
 pub enum MessageError {
     #[error("message body is not a logofill v1 message: {reason} (body starts {body})")]
     Unreadable { reason: String, body: String },
-    #[error("message version {found} is not supported; this build reads version {MESSAGE_VERSION}")]
+    #[error(
+        "message version {found} is not supported; this build reads version {MESSAGE_VERSION}"
+    )]
     UnsupportedVersion { found: u64 },
 }
 
@@ -81,11 +83,16 @@ impl QueueMessage {
             Some(found) => return Err(MessageError::UnsupportedVersion { found }),
             None => return Err(unreadable("field \"v\" is missing or not a number".into())),
         }
-        let wire: Wire =
-            serde_json::from_str(body).map_err(|e| unreadable(format!("{e}")))?;
-        let company_id = CompanyId::parse(&wire.company_id).map_err(|e| unreadable(e.to_string()))?;
+        let wire: Wire = serde_json::from_str(body).map_err(|e| unreadable(format!("{e}")))?;
+        let company_id =
+            CompanyId::parse(&wire.company_id).map_err(|e| unreadable(e.to_string()))?;
         let reported_at = DateTime::parse_from_rfc3339(&wire.reported_at)
-            .map_err(|e| unreadable(format!("reported_at {} is not RFC 3339 ({e})", shown(&wire.reported_at))))?
+            .map_err(|e| {
+                unreadable(format!(
+                    "reported_at {} is not RFC 3339 ({e})",
+                    shown(&wire.reported_at)
+                ))
+            })?
             .with_timezone(&Utc);
         Ok(QueueMessage {
             company_id,
@@ -116,7 +123,10 @@ mod tests {
     #[test]
     fn ignores_unknown_fields() {
         let body = r#"{"v":1,"company_id":"acme","reported_at":"2026-01-02T03:04:05Z","origin":"backfill","extra":[1,2]}"#;
-        assert_eq!(QueueMessage::from_body(body).unwrap().origin, Origin::Backfill);
+        assert_eq!(
+            QueueMessage::from_body(body).unwrap().origin,
+            Origin::Backfill
+        );
     }
 
     #[test]
@@ -125,9 +135,18 @@ mod tests {
             ("", "not JSON"),
             ("{", "not JSON"),
             (r#"{"company_id":"acme"}"#, "\"v\" is missing"),
-            (r#"{"v":1,"company_id":"../x","reported_at":"2026-01-02T03:04:05Z","origin":"report"}"#, "only A-Z"),
-            (r#"{"v":1,"company_id":"acme","reported_at":"yesterday","origin":"report"}"#, "RFC 3339"),
-            (r#"{"v":1,"company_id":"acme","reported_at":"2026-01-02T03:04:05Z","origin":"telepathy"}"#, "unknown variant"),
+            (
+                r#"{"v":1,"company_id":"../x","reported_at":"2026-01-02T03:04:05Z","origin":"report"}"#,
+                "only A-Z",
+            ),
+            (
+                r#"{"v":1,"company_id":"acme","reported_at":"yesterday","origin":"report"}"#,
+                "RFC 3339",
+            ),
+            (
+                r#"{"v":1,"company_id":"acme","reported_at":"2026-01-02T03:04:05Z","origin":"telepathy"}"#,
+                "unknown variant",
+            ),
         ] {
             let err = QueueMessage::from_body(body).unwrap_err().to_string();
             assert!(err.contains(needle), "{body}: {err}");

@@ -57,10 +57,17 @@ mod tests {
 
     #[test]
     fn line_has_definitions_and_values() {
-        let line = emf_line("report", 1_700_000_000_000, &[("enqueued", 3.0, Unit::Count)]);
+        let line = emf_line(
+            "report",
+            1_700_000_000_000,
+            &[("enqueued", 3.0, Unit::Count)],
+        );
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], "logofill");
-        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "enqueued");
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+            "enqueued"
+        );
         assert_eq!(v["enqueued"], 3.0);
         assert_eq!(v["function"], "report");
     }

@@ -67,7 +67,11 @@ pub enum AllowedOrigins {
 impl AllowedOrigins {
     /// Parse a comma-separated list: `*`, or origins `scheme://host[:port]` without a path.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let items: Vec<&str> = raw.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        let items: Vec<&str> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
         if items == ["*"] {
             return Ok(AllowedOrigins::Any);
         }
@@ -79,7 +83,9 @@ impl AllowedOrigins {
             let rest = item
                 .strip_prefix("https://")
                 .or_else(|| item.strip_prefix("http://"))
-                .ok_or_else(|| format!("origin {} must start with https:// or http://", shown(item)))?;
+                .ok_or_else(|| {
+                    format!("origin {} must start with https:// or http://", shown(item))
+                })?;
             if rest.is_empty() || rest.contains('/') || rest.contains('?') || rest.contains('#') {
                 return Err(format!(
                     "origin {} must be scheme://host[:port] with no path",
@@ -277,18 +283,26 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
             return Err(Refusal::new(
                 404,
                 "not_found",
-                format!("{} is not served here; reports go to POST {REPORT_PATH}", shown(request.path)),
+                format!(
+                    "{} is not served here; reports go to POST {REPORT_PATH}",
+                    shown(request.path)
+                ),
             ));
         }
         let method = request.method.to_ascii_uppercase();
         if method == "OPTIONS" {
-            return self.preflight(request.origin).map(|r| (r, ReportCounts::default()));
+            return self
+                .preflight(request.origin)
+                .map(|r| (r, ReportCounts::default()));
         }
         if method != "POST" {
             return Err(Refusal::new(
                 405,
                 "method_not_allowed",
-                format!("method {} is not allowed on {REPORT_PATH}; use POST", shown(request.method)),
+                format!(
+                    "method {} is not allowed on {REPORT_PATH}; use POST",
+                    shown(request.method)
+                ),
             ));
         }
         self.check_origin(request.origin)?;
@@ -304,7 +318,10 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
         };
         if outcome.enqueued.is_empty() && !outcome.failed.is_empty() {
             let (id, reason) = &outcome.failed[0];
-            tracing::warn!(failed = counts.failed, "no id of the report could be enqueued");
+            tracing::warn!(
+                failed = counts.failed,
+                "no id of the report could be enqueued"
+            );
             let mut refusal = Refusal::new(
                 503,
                 "queue_unavailable",
@@ -325,7 +342,11 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
 
     fn preflight(&self, origin: Option<&str>) -> Result<HttpResponse, Refusal> {
         let origin = origin.ok_or_else(|| {
-            Refusal::new(400, "not_a_preflight", "OPTIONS without an Origin header is not a CORS preflight")
+            Refusal::new(
+                400,
+                "not_a_preflight",
+                "OPTIONS without an Origin header is not a CORS preflight",
+            )
         })?;
         self.check_origin(Some(origin))?;
         Ok(HttpResponse {
@@ -392,7 +413,11 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(encoded)
                     .map_err(|e| {
-                        Refusal::new(400, "bad_encoding", format!("body is marked base64 but does not decode: {e}"))
+                        Refusal::new(
+                            400,
+                            "bad_encoding",
+                            format!("body is marked base64 but does not decode: {e}"),
+                        )
                     })?;
                 if bytes.len() > limit {
                     return Err(too_large(bytes.len()));
@@ -555,14 +580,20 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), Refusal> {
     let mut parts = raw.split(';');
     let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
     if media != "application/json" && media != "text/plain" {
-        return Err(unsupported(format!("Content-Type {} is not accepted", shown(raw))));
+        return Err(unsupported(format!(
+            "Content-Type {} is not accepted",
+            shown(raw)
+        )));
     }
     for param in parts {
         if let Some((name, value)) = param.split_once('=') {
             if name.trim().eq_ignore_ascii_case("charset") {
                 let value = value.trim().trim_matches('"');
                 if !value.eq_ignore_ascii_case("utf-8") && !value.eq_ignore_ascii_case("utf8") {
-                    return Err(unsupported(format!("charset {} is not accepted", shown(value))));
+                    return Err(unsupported(format!(
+                        "charset {} is not accepted",
+                        shown(value)
+                    )));
                 }
             }
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use logofill_core::report::{REPORT_PATH, DEFAULT_MAX_BODY_BYTES};
+use logofill_core::report::{DEFAULT_MAX_BODY_BYTES, REPORT_PATH};
 use logofill_core::*;
 use serde_json::Value;
 
@@ -14,15 +14,27 @@ const ORIGIN: &str = "https://jobs.example.com";
 
 fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(
-        DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z").unwrap().with_timezone(&Utc),
+        DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc),
     ))
 }
 
-fn service(fifo: bool) -> (ReportService<Arc<MemoryQueue>, Arc<ManualClock>>, Arc<MemoryQueue>, Arc<ManualClock>) {
+fn service(
+    fifo: bool,
+) -> (
+    ReportService<Arc<MemoryQueue>, Arc<ManualClock>>,
+    Arc<MemoryQueue>,
+    Arc<ManualClock>,
+) {
     let queue = Arc::new(MemoryQueue::new("memory", fifo));
     let clock = clock();
     let config = ReportConfig::new(AllowedOrigins::parse(ORIGIN).unwrap());
-    (ReportService::new(queue.clone(), clock.clone(), config), queue, clock)
+    (
+        ReportService::new(queue.clone(), clock.clone(), config),
+        queue,
+        clock,
+    )
 }
 
 fn post(body: &str) -> HttpRequest<'_> {
@@ -44,7 +56,10 @@ fn json(resp: &HttpResponse) -> Value {
 }
 
 fn block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 fn assert_refused(resp: &HttpResponse, status: u16, error: &str, detail_has: &str) {
@@ -52,7 +67,10 @@ fn assert_refused(resp: &HttpResponse, status: u16, error: &str, detail_has: &st
     let v = json(resp);
     assert_eq!(v["error"], error, "{}", resp.body);
     let detail = v["detail"].as_str().unwrap();
-    assert!(detail.contains(detail_has), "detail {detail:?} lacks {detail_has:?}");
+    assert!(
+        detail.contains(detail_has),
+        "detail {detail:?} lacks {detail_has:?}"
+    );
 }
 
 #[test]
@@ -60,7 +78,10 @@ fn accepts_a_report_and_enqueues_v1_messages() {
     let (svc, queue, _) = service(false);
     let (resp, counts) = block(svc.handle(post(r#"{"company_ids": ["acme", "globex"]}"#)));
     assert_eq!(resp.status, 202);
-    assert_eq!(json(&resp), serde_json::json!({"enqueued": 2, "duplicates": 0}));
+    assert_eq!(
+        json(&resp),
+        serde_json::json!({"enqueued": 2, "duplicates": 0})
+    );
     assert_eq!(counts.enqueued, 2);
     assert_eq!(resp.header("access-control-allow-origin"), Some(ORIGIN));
     let sent = queue.accepted();
@@ -77,15 +98,40 @@ fn accepts_a_report_and_enqueues_v1_messages() {
 fn accepts_application_json_and_rejects_other_types() {
     let (svc, queue, _) = service(false);
     let body = r#"{"company_ids": ["acme"]}"#;
-    for ok in ["application/json", "Application/JSON; charset=utf-8", "text/plain"] {
-        let req = HttpRequest { content_type: Some(ok), ..post(body) };
+    for ok in [
+        "application/json",
+        "Application/JSON; charset=utf-8",
+        "text/plain",
+    ] {
+        let req = HttpRequest {
+            content_type: Some(ok),
+            ..post(body)
+        };
         assert_eq!(block(svc.handle(req)).0.status, 202, "{ok}");
     }
-    for bad in [None, Some("application/x-www-form-urlencoded"), Some("multipart/form-data"), Some("text/plain; charset=latin1"), Some("")] {
-        let req = HttpRequest { content_type: bad, ..post(body) };
-        assert_refused(&block(svc.handle(req)).0, 415, "unsupported_media_type", "application/json or text/plain");
+    for bad in [
+        None,
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data"),
+        Some("text/plain; charset=latin1"),
+        Some(""),
+    ] {
+        let req = HttpRequest {
+            content_type: bad,
+            ..post(body)
+        };
+        assert_refused(
+            &block(svc.handle(req)).0,
+            415,
+            "unsupported_media_type",
+            "application/json or text/plain",
+        );
     }
-    assert_eq!(queue.accepted().len(), 1, "only the first accepted request enqueued (the rest were duplicates or refused)");
+    assert_eq!(
+        queue.accepted().len(),
+        1,
+        "only the first accepted request enqueued (the rest were duplicates or refused)"
+    );
 }
 
 #[test]
@@ -99,7 +145,12 @@ fn fifty_ids_pass_and_fifty_one_are_refused() {
     let (svc, queue, _) = service(false);
     let fifty_one: Vec<String> = (0..51).map(|i| format!("c{i}")).collect();
     let (resp, counts) = block(svc.handle(post(&ids_body(&fifty_one))));
-    assert_refused(&resp, 413, "too_many_ids", "51 company ids, over the limit of 50");
+    assert_refused(
+        &resp,
+        413,
+        "too_many_ids",
+        "51 company ids, over the limit of 50",
+    );
     assert_eq!(counts.rejected, 1);
     assert!(queue.accepted().is_empty());
 }
@@ -118,26 +169,53 @@ fn eight_kib_passes_and_one_byte_more_is_refused() {
     assert_eq!(exact.len(), 8192);
     assert_eq!(block(svc.handle(post(&exact))).0.status, 202);
     let over = body_of_len(DEFAULT_MAX_BODY_BYTES + 1);
-    assert_refused(&block(svc.handle(post(&over))).0, 413, "body_too_large", "8193 bytes, over the 8192-byte limit");
+    assert_refused(
+        &block(svc.handle(post(&over))).0,
+        413,
+        "body_too_large",
+        "8193 bytes, over the 8192-byte limit",
+    );
 }
 
 #[test]
 fn base64_bodies_are_decoded_and_limited_after_decoding() {
     let (svc, queue, _) = service(false);
     let encoded = base64::engine::general_purpose::STANDARD.encode(r#"{"company_ids": ["acme"]}"#);
-    let req = HttpRequest { body: ReportBody::Base64(&encoded), ..post("") };
+    let req = HttpRequest {
+        body: ReportBody::Base64(&encoded),
+        ..post("")
+    };
     assert_eq!(block(svc.handle(req)).0.status, 202);
     assert_eq!(queue.accepted().len(), 1);
 
-    let exact = base64::engine::general_purpose::STANDARD.encode(body_of_len(8192).replace("acme", "acm2"));
-    let req = HttpRequest { body: ReportBody::Base64(&exact), ..post("") };
-    assert_eq!(block(svc.handle(req)).0.status, 202, "8 KiB decoded is within the limit");
+    let exact =
+        base64::engine::general_purpose::STANDARD.encode(body_of_len(8192).replace("acme", "acm2"));
+    let req = HttpRequest {
+        body: ReportBody::Base64(&exact),
+        ..post("")
+    };
+    assert_eq!(
+        block(svc.handle(req)).0.status,
+        202,
+        "8 KiB decoded is within the limit"
+    );
 
     let over = base64::engine::general_purpose::STANDARD.encode(body_of_len(8193));
-    let req = HttpRequest { body: ReportBody::Base64(&over), ..post("") };
-    assert_refused(&block(svc.handle(req)).0, 413, "body_too_large", "8192-byte limit");
+    let req = HttpRequest {
+        body: ReportBody::Base64(&over),
+        ..post("")
+    };
+    assert_refused(
+        &block(svc.handle(req)).0,
+        413,
+        "body_too_large",
+        "8192-byte limit",
+    );
 
-    let req = HttpRequest { body: ReportBody::Base64("not base64!"), ..post("") };
+    let req = HttpRequest {
+        body: ReportBody::Base64("not base64!"),
+        ..post("")
+    };
     assert_refused(&block(svc.handle(req)).0, 400, "bad_encoding", "base64");
 }
 
@@ -158,7 +236,10 @@ fn malformed_bodies_are_refused_with_the_reason() {
         let detail = json(&resp)["detail"].as_str().unwrap().to_string();
         assert!(detail.contains(needle), "{body:?}: {detail}");
     }
-    let invalid_utf8 = HttpRequest { body: ReportBody::Plain(&[0xff, 0xfe]), ..post("") };
+    let invalid_utf8 = HttpRequest {
+        body: ReportBody::Plain(&[0xff, 0xfe]),
+        ..post("")
+    };
     assert_eq!(block(svc.handle(invalid_utf8)).0.status, 400);
     assert!(queue.accepted().is_empty());
 }
@@ -167,24 +248,44 @@ fn malformed_bodies_are_refused_with_the_reason() {
 fn one_bad_id_rejects_the_whole_request() {
     let (svc, queue, _) = service(false);
     let long = "x".repeat(65);
-    for bad in ["", "../etc/passwd", "acme corp", "카카오", " acme", long.as_str()] {
+    for bad in [
+        "",
+        "../etc/passwd",
+        "acme corp",
+        "카카오",
+        " acme",
+        long.as_str(),
+    ] {
         let body = ids_body(&["good".to_string(), bad.to_string()]);
         let (resp, _) = block(svc.handle(post(&body)));
         assert_refused(&resp, 400, "invalid_company_id", "company_ids[1]");
     }
     let at_limit = "x".repeat(64);
-    assert_eq!(block(svc.handle(post(&ids_body(&[at_limit])))).0.status, 202);
-    assert_eq!(queue.accepted().len(), 1, "nothing from the refused requests was enqueued");
+    assert_eq!(
+        block(svc.handle(post(&ids_body(&[at_limit])))).0.status,
+        202
+    );
+    assert_eq!(
+        queue.accepted().len(),
+        1,
+        "nothing from the refused requests was enqueued"
+    );
 }
 
 #[test]
 fn repeats_inside_a_request_and_across_requests_are_dropped() {
     let (svc, queue, clock) = service(false);
     let (resp, counts) = block(svc.handle(post(r#"{"company_ids": ["a", "b", "a", "a"]}"#)));
-    assert_eq!(json(&resp), serde_json::json!({"enqueued": 2, "duplicates": 2}));
+    assert_eq!(
+        json(&resp),
+        serde_json::json!({"enqueued": 2, "duplicates": 2})
+    );
     assert_eq!(counts.duplicates, 2);
     let (resp, _) = block(svc.handle(post(r#"{"company_ids": ["a", "c"]}"#)));
-    assert_eq!(json(&resp), serde_json::json!({"enqueued": 1, "duplicates": 1}));
+    assert_eq!(
+        json(&resp),
+        serde_json::json!({"enqueued": 1, "duplicates": 1})
+    );
     clock.advance(Duration::from_secs(599));
     let (resp, _) = block(svc.handle(post(r#"{"company_ids": ["a"]}"#)));
     assert_eq!(json(&resp)["duplicates"], 1);
@@ -252,11 +353,19 @@ fn an_unavailable_queue_gives_503_with_retry_after_and_caches_nothing() {
 #[test]
 fn preflight_answers_configured_origins_only() {
     let (svc, _, _) = service(false);
-    let preflight = |origin| HttpRequest { method: "OPTIONS", origin, content_type: None, ..post("") };
+    let preflight = |origin| HttpRequest {
+        method: "OPTIONS",
+        origin,
+        content_type: None,
+        ..post("")
+    };
     let (resp, _) = block(svc.handle(preflight(Some(ORIGIN))));
     assert_eq!(resp.status, 204);
     assert_eq!(resp.header("access-control-allow-origin"), Some(ORIGIN));
-    assert_eq!(resp.header("access-control-allow-methods"), Some("POST, OPTIONS"));
+    assert_eq!(
+        resp.header("access-control-allow-methods"),
+        Some("POST, OPTIONS")
+    );
     assert_eq!(resp.header("vary"), Some("Origin"));
     let (resp, _) = block(svc.handle(preflight(Some("https://evil.example"))));
     assert_refused(&resp, 403, "origin_not_allowed", "LOGOFILL_ALLOWED_ORIGINS");
@@ -266,14 +375,36 @@ fn preflight_answers_configured_origins_only() {
 #[test]
 fn posts_from_unlisted_origins_are_refused_and_wildcard_only_when_configured() {
     let (svc, queue, _) = service(false);
-    let req = HttpRequest { origin: Some("https://evil.example"), ..post(r#"{"company_ids": ["a"]}"#) };
-    assert_refused(&block(svc.handle(req)).0, 403, "origin_not_allowed", "evil.example");
-    let req = HttpRequest { origin: None, ..post(r#"{"company_ids": ["a"]}"#) };
-    assert_eq!(block(svc.handle(req)).0.status, 202, "no Origin: not a browser, accepted");
+    let req = HttpRequest {
+        origin: Some("https://evil.example"),
+        ..post(r#"{"company_ids": ["a"]}"#)
+    };
+    assert_refused(
+        &block(svc.handle(req)).0,
+        403,
+        "origin_not_allowed",
+        "evil.example",
+    );
+    let req = HttpRequest {
+        origin: None,
+        ..post(r#"{"company_ids": ["a"]}"#)
+    };
+    assert_eq!(
+        block(svc.handle(req)).0.status,
+        202,
+        "no Origin: not a browser, accepted"
+    );
     assert_eq!(queue.accepted().len(), 1);
 
-    let svc = ReportService::new(MemoryQueue::new("m", false), clock(), ReportConfig::new(AllowedOrigins::Any));
-    let req = HttpRequest { origin: Some("https://anywhere.example"), ..post(r#"{"company_ids": ["a"]}"#) };
+    let svc = ReportService::new(
+        MemoryQueue::new("m", false),
+        clock(),
+        ReportConfig::new(AllowedOrigins::Any),
+    );
+    let req = HttpRequest {
+        origin: Some("https://anywhere.example"),
+        ..post(r#"{"company_ids": ["a"]}"#)
+    };
     let (resp, _) = block(svc.handle(req));
     assert_eq!(resp.header("access-control-allow-origin"), Some("*"));
 }
@@ -286,9 +417,15 @@ fn other_methods_and_paths_are_refused() {
         assert_refused(&resp, 405, "method_not_allowed", method);
         assert_eq!(resp.header("allow"), Some("POST, OPTIONS"));
     }
-    let (resp, _) = block(svc.handle(HttpRequest { path: "/other", ..post("") }));
+    let (resp, _) = block(svc.handle(HttpRequest {
+        path: "/other",
+        ..post("")
+    }));
     assert_refused(&resp, 404, "not_found", "POST /logo-misses");
-    let (resp, _) = block(svc.handle(HttpRequest { path: "/prod/logo-misses", ..post(r#"{"company_ids": ["a"]}"#) }));
+    let (resp, _) = block(svc.handle(HttpRequest {
+        path: "/prod/logo-misses",
+        ..post(r#"{"company_ids": ["a"]}"#)
+    }));
     assert_eq!(resp.status, 202, "an API Gateway stage prefix is accepted");
 }
 
@@ -296,7 +433,10 @@ fn other_methods_and_paths_are_refused() {
 fn an_empty_list_is_accepted_and_enqueues_nothing() {
     let (svc, queue, _) = service(false);
     let (resp, _) = block(svc.handle(post(r#"{"company_ids": []}"#)));
-    assert_eq!(json(&resp), serde_json::json!({"enqueued": 0, "duplicates": 0}));
+    assert_eq!(
+        json(&resp),
+        serde_json::json!({"enqueued": 0, "duplicates": 0})
+    );
     assert_eq!(queue.calls(), 0);
 }
 
@@ -305,9 +445,16 @@ fn origins_config_is_validated() {
     assert_eq!(AllowedOrigins::parse("*").unwrap(), AllowedOrigins::Any);
     assert_eq!(
         AllowedOrigins::parse("https://a.example, http://localhost:8080").unwrap(),
-        AllowedOrigins::List(vec!["https://a.example".into(), "http://localhost:8080".into()])
+        AllowedOrigins::List(vec![
+            "https://a.example".into(),
+            "http://localhost:8080".into()
+        ])
     );
-    assert!(AllowedOrigins::parse("a.example").unwrap_err().contains("https://"));
-    assert!(AllowedOrigins::parse("https://a.example/path").unwrap_err().contains("no path"));
+    assert!(AllowedOrigins::parse("a.example")
+        .unwrap_err()
+        .contains("https://"));
+    assert!(AllowedOrigins::parse("https://a.example/path")
+        .unwrap_err()
+        .contains("no path"));
     assert!(AllowedOrigins::parse("*, https://a.example").is_err());
 }
