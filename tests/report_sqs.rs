@@ -27,7 +27,7 @@ impl MessageQueue for Counting {
     }
     async fn send_batch(
         &self,
-        batch: Vec<OutgoingMessage>,
+        batch: &[OutgoingMessage],
     ) -> Result<Vec<BatchEntryFailure>, QueueError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.inner.send_batch(batch).await

@@ -36,17 +36,14 @@ impl SqsQueue {
         &self.url
     }
 
-    async fn send(
-        &self,
-        batch: Vec<OutgoingMessage>,
-    ) -> Result<Vec<BatchEntryFailure>, QueueError> {
+    async fn send(&self, batch: &[OutgoingMessage]) -> Result<Vec<BatchEntryFailure>, QueueError> {
         let mut entries = Vec::with_capacity(batch.len());
         for m in batch {
             let entry = SendMessageBatchRequestEntry::builder()
-                .id(m.entry_id)
-                .message_body(m.body)
-                .set_message_group_id(m.group_id)
-                .set_message_deduplication_id(m.dedup_id)
+                .id(&m.entry_id)
+                .message_body(&m.body)
+                .set_message_group_id(m.group_id.clone())
+                .set_message_deduplication_id(m.dedup_id.clone())
                 .build()
                 .map_err(|e| QueueError::Refused {
                     queue: self.url.clone(),
@@ -87,7 +84,7 @@ impl MessageQueue for SqsQueue {
 
     fn send_batch(
         &self,
-        batch: Vec<OutgoingMessage>,
+        batch: &[OutgoingMessage],
     ) -> impl std::future::Future<Output = Result<Vec<BatchEntryFailure>, QueueError>> + Send {
         self.send(batch)
     }

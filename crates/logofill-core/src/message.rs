@@ -44,7 +44,8 @@ struct Wire<'a> {
     v: u64,
     #[serde(borrow)]
     company_id: std::borrow::Cow<'a, str>,
-    reported_at: String,
+    #[serde(borrow)]
+    reported_at: std::borrow::Cow<'a, str>,
     origin: Origin,
 }
 
@@ -59,13 +60,20 @@ impl QueueMessage {
 
     /// The JSON body as it goes on the queue.
     pub fn to_body(&self) -> String {
+        let reported_at = self
+            .reported_at
+            .to_rfc3339_opts(SecondsFormat::Millis, true);
+        Self::body_for(&self.company_id, &reported_at, self.origin)
+    }
+
+    /// The body for `company_id` with an already formatted RFC 3339 time, so a report of many
+    /// ids formats its timestamp once.
+    pub fn body_for(company_id: &CompanyId, reported_at: &str, origin: Origin) -> String {
         let wire = Wire {
             v: MESSAGE_VERSION as u64,
-            company_id: self.company_id.as_str().into(),
-            reported_at: self
-                .reported_at
-                .to_rfc3339_opts(SecondsFormat::Millis, true),
-            origin: self.origin,
+            company_id: company_id.as_str().into(),
+            reported_at: reported_at.into(),
+            origin,
         };
         serde_json::to_string(&wire).expect("a message always serialises")
     }

@@ -64,7 +64,7 @@ pub trait MessageQueue: Send + Sync {
     /// Send up to [`MAX_BATCH_ENTRIES`] messages in one call. `Ok` lists the entries that failed.
     fn send_batch(
         &self,
-        batch: Vec<OutgoingMessage>,
+        batch: &[OutgoingMessage],
     ) -> impl Future<Output = Result<Vec<BatchEntryFailure>, QueueError>> + Send;
 }
 
@@ -77,7 +77,7 @@ impl<Q: MessageQueue + ?Sized> MessageQueue for std::sync::Arc<Q> {
     }
     fn send_batch(
         &self,
-        batch: Vec<OutgoingMessage>,
+        batch: &[OutgoingMessage],
     ) -> impl Future<Output = Result<Vec<BatchEntryFailure>, QueueError>> + Send {
         (**self).send_batch(batch)
     }
@@ -135,7 +135,7 @@ impl MemoryQueue {
         *self.calls.lock().unwrap()
     }
 
-    fn send_now(&self, batch: Vec<OutgoingMessage>) -> Result<Vec<BatchEntryFailure>, QueueError> {
+    fn send_now(&self, batch: &[OutgoingMessage]) -> Result<Vec<BatchEntryFailure>, QueueError> {
         *self.calls.lock().unwrap() += 1;
         assert!(
             batch.len() <= MAX_BATCH_ENTRIES,
@@ -153,16 +153,16 @@ impl MemoryQueue {
         for entry in batch {
             if self.fifo && (entry.group_id.is_none() || entry.dedup_id.is_none()) {
                 failures.push(BatchEntryFailure {
-                    entry_id: entry.entry_id,
+                    entry_id: entry.entry_id.clone(),
                     code: "MissingParameter".into(),
                     message: "a FIFO queue needs a group id and a dedup id".into(),
                     sender_fault: true,
                 });
                 continue;
             }
-            if fault.as_mut().is_some_and(|f| f(&entry)) {
+            if fault.as_mut().is_some_and(|f| f(entry)) {
                 failures.push(BatchEntryFailure {
-                    entry_id: entry.entry_id,
+                    entry_id: entry.entry_id.clone(),
                     code: "InternalError".into(),
                     message: "injected entry failure".into(),
                     sender_fault: false,
@@ -174,7 +174,7 @@ impl MemoryQueue {
                     .iter()
                     .any(|m| m.dedup_id.is_some() && m.dedup_id == entry.dedup_id);
             if !duplicate {
-                accepted.push(entry);
+                accepted.push(entry.clone());
             }
         }
         Ok(failures)
@@ -190,7 +190,7 @@ impl MessageQueue for MemoryQueue {
     }
     fn send_batch(
         &self,
-        batch: Vec<OutgoingMessage>,
+        batch: &[OutgoingMessage],
     ) -> impl Future<Output = Result<Vec<BatchEntryFailure>, QueueError>> + Send {
         std::future::ready(self.send_now(batch))
     }

@@ -483,9 +483,12 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
                 }
             }
         }
-        let reported_at = self.clock.now_utc();
+        let reported_at = self
+            .clock
+            .now_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         for chunk in fresh.chunks(MAX_BATCH_ENTRIES) {
-            let (sent, failed) = self.send_with_one_retry(chunk, reported_at, origin).await;
+            let (sent, failed) = self.send_with_one_retry(chunk, &reported_at, origin).await;
             {
                 let mut recent = self.recent.lock().expect("dedup cache lock");
                 let now = self.clock.monotonic();
@@ -502,7 +505,7 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
     async fn send_with_one_retry(
         &self,
         chunk: &[CompanyId],
-        reported_at: chrono::DateTime<chrono::Utc>,
+        reported_at: &str,
         origin: Origin,
     ) -> (Vec<CompanyId>, Vec<(CompanyId, String)>) {
         let fifo = self.queue.is_fifo();
@@ -511,7 +514,7 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
             .enumerate()
             .map(|(i, id)| OutgoingMessage {
                 entry_id: i.to_string(),
-                body: QueueMessage::new(id.clone(), reported_at, origin).to_body(),
+                body: QueueMessage::body_for(id, reported_at, origin),
                 group_id: fifo.then(|| id.to_string()),
                 dedup_id: fifo.then(|| id.to_string()),
             })
@@ -519,7 +522,7 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
         let mut pending = entries;
         let mut last_reason: Vec<(String, String)> = Vec::new();
         for attempt in 0..2 {
-            match self.queue.send_batch(pending.clone()).await {
+            match self.queue.send_batch(&pending).await {
                 Ok(failures) => {
                     last_reason = failures
                         .iter()

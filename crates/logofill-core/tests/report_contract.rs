@@ -20,13 +20,13 @@ fn clock() -> Arc<ManualClock> {
     ))
 }
 
-fn service(
-    fifo: bool,
-) -> (
+type Harness = (
     ReportService<Arc<MemoryQueue>, Arc<ManualClock>>,
     Arc<MemoryQueue>,
     Arc<ManualClock>,
-) {
+);
+
+fn service(fifo: bool) -> Harness {
     let queue = Arc::new(MemoryQueue::new("memory", fifo));
     let clock = clock();
     let config = ReportConfig::new(AllowedOrigins::parse(ORIGIN).unwrap());

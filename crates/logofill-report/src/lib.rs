@@ -55,7 +55,11 @@ fn to_lambda_response(response: HttpResponse) -> ApiGatewayV2httpResponse {
     let mut lambda_response = ApiGatewayV2httpResponse::default();
     lambda_response.status_code = i64::from(response.status);
     lambda_response.headers = headers;
-    lambda_response.body = (!response.body.is_empty()).then(|| Body::Text(response.body));
+    lambda_response.body = if response.body.is_empty() {
+        None
+    } else {
+        Some(Body::Text(response.body))
+    };
     lambda_response.is_base64_encoded = false;
     lambda_response
 }
