@@ -9,6 +9,7 @@ pub mod clock;
 pub mod company;
 pub mod config;
 pub mod dedup;
+pub mod fetch;
 pub mod message;
 pub mod metrics;
 pub mod queue;
@@ -17,6 +18,7 @@ pub mod report;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use company::{CompanyId, CompanyIdError};
 pub use dedup::RecentIds;
+pub use fetch::{FetchError, Fetched, Fetcher};
 pub use message::{MessageError, Origin, QueueMessage};
 pub use queue::{BatchEntryFailure, MemoryQueue, MessageQueue, OutgoingMessage, QueueError};
 pub use report::{

@@ -1,0 +1,103 @@
+//! The fetch port: every outgoing HTTP request of the worker (company directory over HTTP,
+//! homepages, manifests, icons, logos) goes through one [`Fetcher`].
+//!
+//! The production adapter (`logofill-fetch`) is the SSRF guard of the design: only
+//! http/https, only globally routable addresses (checked on the address actually connected
+//! and on every redirect), bounded time and bytes. The error type is split so the worker can
+//! tell a source that is unusable for good (placeholder) from a failure worth retrying.
+
+use std::future::Future;
+
+/// A successful response (any status; the caller decides what a 404 means).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// The URL that answered, after redirects.
+    pub final_url: String,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Why a fetch did not produce a response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url} is not a fetchable URL: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("{url} is blocked: {reason}")]
+    Blocked { url: String, reason: String },
+    #[error("{url} redirected more than {limit} times")]
+    TooManyRedirects { url: String, limit: u32 },
+    #[error("{url} sent more than {limit_bytes} bytes, over the limit")]
+    TooLarge { url: String, limit_bytes: u64 },
+    #[error("{url} did not answer in time ({detail})")]
+    Timeout { url: String, detail: String },
+    #[error("{url} could not be reached: {detail}")]
+    Connect { url: String, detail: String },
+    #[error("{url} answered HTTP {status}")]
+    Status { url: String, status: u16 },
+}
+
+impl FetchError {
+    /// A failure that may go away by itself: timeouts, connection trouble, 5xx, 429.
+    /// Everything else is a property of the source and retrying will not change it.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Timeout { .. } | FetchError::Connect { .. } => true,
+            FetchError::Status { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}
+
+/// Outgoing HTTP GET, guarded.
+pub trait Fetcher: Send + Sync {
+    /// GET `url`, following at most the configured number of redirects. A non-2xx final
+    /// status is [`FetchError::Status`].
+    fn get(&self, url: &str) -> impl Future<Output = Result<Fetched, FetchError>> + Send;
+}
+
+impl<F: Fetcher + ?Sized> Fetcher for std::sync::Arc<F> {
+    fn get(&self, url: &str) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
+        (**self).get(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_and_permanent_are_told_apart() {
+        let url = "https://example.com/logo.png".to_string();
+        assert!(FetchError::Timeout {
+            url: url.clone(),
+            detail: "10 s".into()
+        }
+        .is_transient());
+        assert!(FetchError::Status {
+            url: url.clone(),
+            status: 503
+        }
+        .is_transient());
+        assert!(FetchError::Status {
+            url: url.clone(),
+            status: 429
+        }
+        .is_transient());
+        assert!(!FetchError::Status {
+            url: url.clone(),
+            status: 404
+        }
+        .is_transient());
+        assert!(!FetchError::TooLarge {
+            url: url.clone(),
+            limit_bytes: 1
+        }
+        .is_transient());
+        assert!(!FetchError::Blocked {
+            url,
+            reason: "loopback".into()
+        }
+        .is_transient());
+    }
+}
