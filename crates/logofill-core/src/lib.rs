@@ -9,11 +9,13 @@ pub mod clock;
 pub mod company;
 pub mod config;
 pub mod dedup;
+pub mod directory;
 pub mod fetch;
 pub mod message;
 pub mod metrics;
 pub mod queue;
 pub mod report;
+pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use company::{CompanyId, CompanyIdError};
