@@ -1,0 +1,283 @@
+//! The S3 adapters: the logo store, and the company directory kept as one JSON object per
+//! company (`s3://bucket/prefix/` → `prefix{id}.json`).
+//!
+//! Decisions: a custom endpoint (`AWS_ENDPOINT_URL`, a local S3-compatible server) switches to
+//! path-style addressing, since `bucket.127.0.0.1` does not resolve; AWS itself keeps
+//! virtual-hosted style. HEAD is the only existence check: S3 answers a missing key with a bare
+//! 404 (no error code), which is read as "not there".
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use logofill_core::directory::{CompanyDirectory, CompanyRecord, DirectoryError};
+use logofill_core::store::{LogoStore, ObjectHead, StoreError, StoredObject};
+use logofill_core::CompanyId;
+
+/// Largest directory object read; a company record is a few hundred bytes.
+pub const MAX_DIRECTORY_OBJECT_BYTES: i64 = 64 * 1024;
+
+/// An S3 client for `sdk`, path-style when a custom endpoint is configured.
+pub fn s3_client(sdk: &SdkConfig) -> Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(sdk.endpoint_url().is_some())
+        .build();
+    Client::from_conf(config)
+}
+
+/// Classify an SDK error: 4xx other than throttling is a refusal; the rest may pass.
+fn classify<E, R>(err: &SdkError<E, R>) -> (bool, String, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown").to_string();
+            let message = service.err().message().unwrap_or_default().to_string();
+            let transient = code.contains("Throttl")
+                || code == "SlowDown"
+                || code == "InternalError"
+                || code == "ServiceUnavailable"
+                || code == "RequestTimeout";
+            (transient, code, message)
+        }
+        other => {
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            (true, "Network".into(), text)
+        }
+    }
+}
+
+fn store_error<E, R>(action: &'static str, key: &str, err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let (transient, code, detail) = classify(&err);
+    if transient {
+        StoreError::Unavailable {
+            action,
+            key: key.to_string(),
+            detail: format!("{code}: {detail}"),
+        }
+    } else {
+        StoreError::Refused {
+            action,
+            key: key.to_string(),
+            code,
+            detail,
+        }
+    }
+}
+
+/// Logo objects in one bucket.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Store {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        S3Store {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    async fn head_now(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(ObjectHead {
+                content_type: out.content_type().unwrap_or_default().to_string(),
+                cache_control: out.cache_control().unwrap_or_default().to_string(),
+                metadata: out
+                    .metadata()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                last_modified: out
+                    .last_modified()
+                    .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
+                size: out.content_length().unwrap_or(0).max(0) as u64,
+            })),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
+            Err(e) => Err(store_error(
+                "read",
+                &format!("s3://{}/{key}", self.bucket),
+                e,
+            )),
+        }
+    }
+
+    async fn put_now(&self, object: StoredObject) -> Result<(), StoreError> {
+        let key = object.key.clone();
+        let metadata: std::collections::HashMap<String, String> =
+            object.metadata.into_iter().collect();
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&object.key)
+            .body(ByteStream::from(object.bytes))
+            .content_type(object.content_type)
+            .cache_control(object.cache_control)
+            .set_metadata(Some(metadata))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| store_error("write", &format!("s3://{}/{key}", self.bucket), e))
+    }
+
+    /// Every object under `prefix` with its metadata (for tests and operators).
+    pub async fn list_with_metadata(
+        &self,
+        prefix: &str,
+    ) -> Result<BTreeMap<String, ObjectHead>, StoreError> {
+        let mut out = BTreeMap::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| store_error("list", prefix, e))?;
+            for object in page.contents() {
+                if let Some(key) = object.key() {
+                    if let Some(head) = self.head_now(key).await? {
+                        out.insert(key.to_string(), head);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl LogoStore for S3Store {
+    fn head(
+        &self,
+        key: &str,
+    ) -> impl std::future::Future<Output = Result<Option<ObjectHead>, StoreError>> + Send {
+        self.head_now(key)
+    }
+    fn put(
+        &self,
+        object: StoredObject,
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send {
+        self.put_now(object)
+    }
+}
+
+/// Company records as `s3://bucket/prefix{id}.json`, read on demand.
+#[derive(Debug, Clone)]
+pub struct S3Directory {
+    client: Client,
+    bucket: String,
+    prefix: String,
+}
+
+impl S3Directory {
+    /// From an `s3://bucket/prefix/` URI.
+    pub fn from_uri(client: Client, uri: &str) -> Result<Self, DirectoryError> {
+        let broken = |detail: &str| DirectoryError::Broken {
+            directory: uri.to_string(),
+            detail: detail.to_string(),
+        };
+        let rest = uri
+            .strip_prefix("s3://")
+            .ok_or_else(|| broken("expected s3://bucket/prefix/"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(broken("the bucket name is empty"));
+        }
+        Ok(S3Directory {
+            client,
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+
+    async fn lookup_now(&self, id: &CompanyId) -> Result<Option<CompanyRecord>, DirectoryError> {
+        let key = format!("{}{id}.json", self.prefix);
+        let location = format!("s3://{}/{key}", self.bucket);
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => return Ok(None),
+            Err(e) => {
+                let (transient, code, detail) = classify(&e);
+                return Err(if transient {
+                    DirectoryError::Unavailable {
+                        directory: location,
+                        detail: format!("{code}: {detail}"),
+                    }
+                } else {
+                    DirectoryError::Broken {
+                        directory: location,
+                        detail: format!("{code}: {detail}"),
+                    }
+                });
+            }
+        };
+        if out.content_length().unwrap_or(0) > MAX_DIRECTORY_OBJECT_BYTES {
+            return Err(DirectoryError::Malformed {
+                id: id.to_string(),
+                field: "(record)",
+                reason: format!(
+                    "{location} is {} bytes, over the {MAX_DIRECTORY_OBJECT_BYTES}-byte limit for a record",
+                    out.content_length().unwrap_or(0)
+                ),
+            });
+        }
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| DirectoryError::Unavailable {
+                directory: location.clone(),
+                detail: e.to_string(),
+            })?
+            .into_bytes();
+        CompanyRecord::from_json(&bytes, Some(id)).map(Some)
+    }
+}
+
+impl CompanyDirectory for S3Directory {
+    fn lookup(
+        &self,
+        id: &CompanyId,
+    ) -> impl std::future::Future<Output = Result<Option<CompanyRecord>, DirectoryError>> + Send
+    {
+        self.lookup_now(id)
+    }
+}
