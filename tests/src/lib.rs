@@ -359,3 +359,248 @@ pub fn process_usage(pid: u32) -> Option<(u64, Duration)> {
     let hz = 100; // USER_HZ on Linux
     Some((hwm_kb * 1024, Duration::from_millis(ticks * 1000 / hz)))
 }
+
+/// One canned answer of a [`FixtureSite`].
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// Wait this long before answering (slow sources).
+    pub delay: Duration,
+    /// Extra headers (`location` for redirects).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Page {
+    pub fn ok(content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
+        Page {
+            status: 200,
+            content_type,
+            body: body.into(),
+            delay: Duration::ZERO,
+            headers: Vec::new(),
+        }
+    }
+    pub fn status(status: u16) -> Self {
+        Page {
+            status,
+            content_type: "text/plain",
+            body: format!("status {status}").into_bytes(),
+            delay: Duration::ZERO,
+            headers: Vec::new(),
+        }
+    }
+    pub fn redirect(to: &str) -> Self {
+        Page {
+            status: 302,
+            content_type: "text/plain",
+            body: Vec::new(),
+            delay: Duration::ZERO,
+            headers: vec![("location", to.to_string())],
+        }
+    }
+    pub fn slow(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+/// A web server on 127.0.0.1 serving fixed pages by path (company homepages, logos, a
+/// directory API), counting the requests it gets. Unknown paths answer 404.
+#[derive(Clone)]
+pub struct FixtureSite {
+    pages: Arc<Mutex<std::collections::HashMap<String, Page>>>,
+    hits: Arc<Mutex<Vec<String>>>,
+    pub addr: SocketAddr,
+}
+
+impl FixtureSite {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fixture site");
+        let site = FixtureSite {
+            pages: Arc::default(),
+            hits: Arc::default(),
+            addr: listener.local_addr().unwrap(),
+        };
+        let app = Router::new().fallback(serve_page).with_state(site.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        site
+    }
+
+    /// `http://127.0.0.1:PORT{path}`
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn page(&self, path: &str, page: Page) -> &Self {
+        self.pages.lock().unwrap().insert(path.to_string(), page);
+        self
+    }
+
+    /// Paths requested so far, in order.
+    pub fn hits(&self) -> Vec<String> {
+        self.hits.lock().unwrap().clone()
+    }
+}
+
+async fn serve_page(
+    State(site): State<FixtureSite>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    let path = uri.path().to_string();
+    site.hits.lock().unwrap().push(path.clone());
+    let page = site
+        .pages
+        .lock()
+        .unwrap()
+        .get(&path)
+        .cloned()
+        .unwrap_or_else(|| Page::status(404));
+    if !page.delay.is_zero() {
+        tokio::time::sleep(page.delay).await;
+    }
+    let mut response = (StatusCode::from_u16(page.status).unwrap(), page.body).into_response();
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(page.content_type));
+    for (name, value) in page.headers {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_str(&value).unwrap());
+    }
+    response
+}
+
+/// An S3 client for `endpoint` (path-style, as for any custom endpoint).
+pub async fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
+    logofill_aws::s3_client(&logofill_aws::local_sdk_config(endpoint).await)
+}
+
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str) {
+    s3.create_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .expect("create_bucket");
+}
+
+/// Create a queue with a dead-letter queue (`maxReceiveCount` as given) and a visibility
+/// timeout; returns (queue URL, DLQ URL).
+pub async fn create_queue_with_dlq(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    max_receive_count: u32,
+    visibility_timeout_secs: u32,
+) -> (String, String) {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let fifo = name.ends_with(".fifo");
+    let dlq_name = if fifo {
+        format!("{}-dlq.fifo", name.trim_end_matches(".fifo"))
+    } else {
+        format!("{name}-dlq")
+    };
+    let dlq_url = create_queue(sqs, &dlq_name).await;
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(A::QueueArn)
+        .send()
+        .await
+        .expect("dlq attributes")
+        .attributes()
+        .and_then(|a| a.get(&A::QueueArn).cloned())
+        .expect("dlq arn");
+    let mut request = sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(A::VisibilityTimeout, visibility_timeout_secs.to_string())
+        .attributes(
+            A::RedrivePolicy,
+            format!(
+                r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{max_receive_count}"}}"#
+            ),
+        );
+    if fifo {
+        request = request.attributes(A::FifoQueue, "true");
+    }
+    let url = request
+        .send()
+        .await
+        .expect("create_queue")
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    (url, dlq_url)
+}
+
+/// Receive up to 10 messages and shape them as the Lambda SQS event AWS would deliver.
+pub async fn receive_as_lambda_event(sqs: &aws_sdk_sqs::Client, url: &str) -> serde_json::Value {
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .expect("receive_message");
+    let records: Vec<serde_json::Value> = out
+        .messages()
+        .iter()
+        .map(|m| {
+            let attributes: serde_json::Map<String, serde_json::Value> = m
+                .attributes()
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| (k.as_str().to_string(), serde_json::Value::from(v.clone())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            serde_json::json!({
+                "messageId": m.message_id(),
+                "receiptHandle": m.receipt_handle(),
+                "body": m.body(),
+                "attributes": attributes,
+                "messageAttributes": {},
+                "md5OfBody": m.md5_of_body(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:logofill",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
+}
+
+/// Delete the messages of a handled event except the reported failures, as the Lambda
+/// service does after a partial batch response. Failed ones are made visible again.
+pub async fn settle_batch(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    event: &serde_json::Value,
+    failed: &[String],
+) {
+    for record in event["Records"].as_array().unwrap() {
+        let id = record["messageId"].as_str().unwrap();
+        let handle = record["receiptHandle"].as_str().unwrap();
+        if failed.iter().any(|f| f == id) {
+            sqs.change_message_visibility()
+                .queue_url(url)
+                .receipt_handle(handle)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .expect("change_message_visibility");
+        } else {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(handle)
+                .send()
+                .await
+                .expect("delete_message");
+        }
+    }
+}
