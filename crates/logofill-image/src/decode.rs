@@ -170,6 +170,12 @@ fn to_8bit(image: DynamicImage) -> DynamicImage {
 /// APNG gives its default image, the first frame.
 fn decode_png(name: &str, bytes: &[u8], limits: &PipelineLimits) -> Result<Raster, ImageError> {
     let format = SourceFormat::Png;
+    // The IHDR chunk is always first: refuse from it before the decoder sees anything.
+    if bytes.len() >= 24 && &bytes[12..16] == b"IHDR" {
+        let width = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+        let height = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+        check_dimensions(name, width, height, limits)?;
+    }
     let mut dec = png::Decoder::new_with_limits(
         Cursor::new(bytes),
         png::Limits {
