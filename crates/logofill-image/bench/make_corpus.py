@@ -170,3 +170,9 @@ def chunk(t, d):
     return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
 open(os.path.join(folder("bomb"), "bomb.png"), "wb").write(
     b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+# Unique stems across categories (both tools name outputs <stem>_<size>.<ext> in one folder).
+for cat in sorted(os.listdir(out)):
+    for name in os.listdir(os.path.join(out, cat)):
+        if not name.startswith(cat + "-"):
+            os.rename(os.path.join(out, cat, name), os.path.join(out, cat, f"{cat}-{name}"))

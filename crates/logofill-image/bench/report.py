@@ -95,3 +95,17 @@ lf = [l for l in data[("logofill", "logos")][0] if not l["ok"]]
 print("logofill failures on the logo corpus:", len(lf))
 for l in lf[:10]:
     print("  ", l["in"], l["error"][:120])
+
+# Output size, over the logo inputs both tools rendered: same job, so similar bytes expected.
+both = None
+for tool in TOOLS:
+    ok = {os.path.splitext(os.path.basename(l["in"]))[0] for l in data[(tool, "logos")][0] if l["ok"]}
+    both = ok if both is None else both & ok
+print()
+print(f"output bytes over the {len(both)} logo inputs both rendered (all sizes):")
+for tool in TOOLS:
+    d = os.path.join(work, "out", tool, "logos")
+    for ext in ["png", "webp"]:
+        total = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)
+                    if f.endswith("." + ext) and f.rsplit("_", 1)[0] in both)
+        print(f"  {tool:9} {ext:5} {total / 1024:9.0f} KiB")

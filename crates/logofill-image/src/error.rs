@@ -158,7 +158,7 @@ struct Mp(u64);
 
 impl fmt::Display for Mp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1_000_000 == 0 {
+        if self.0.is_multiple_of(1_000_000) {
             write!(f, "{}", self.0 / 1_000_000)
         } else {
             f.write_str(&format_mp_precise(self.0))

@@ -11,8 +11,32 @@ use util::*;
 #[test]
 fn webp_animation_with_short_alpha_is_corrupt_not_a_panic() {
     let bytes = fixture("fuzz-webp-anim-short-alpha.webp");
-    let e = pipeline_with(&[16, 48]).render("crash.webp", &bytes).unwrap_err();
-    assert!(matches!(e, ImageError::Corrupt { format: "WebP", .. }), "{e:?}");
+    let e = pipeline_with(&[16, 48])
+        .render("crash.webp", &bytes)
+        .unwrap_err();
+    assert!(
+        matches!(e, ImageError::Corrupt { format: "WebP", .. }),
+        "{e:?}"
+    );
     assert!(e.is_permanent());
-    assert!(e.to_string().starts_with("crash.webp is not a valid WebP: decoder failed"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("crash.webp is not a valid WebP: decoder failed"),
+        "{e}"
+    );
+}
+
+/// Animated WebP frame whose VP8 data leaves the chroma planes empty: image-webp 0.2.4 slices
+/// past them (yuv.rs:90) and panics. Same outcome required: a permanent error.
+#[test]
+fn webp_animation_with_empty_chroma_is_corrupt_not_a_panic() {
+    let bytes = fixture("fuzz-webp-anim-empty-chroma.webp");
+    let e = pipeline_with(&[16, 48])
+        .render("crash2.webp", &bytes)
+        .unwrap_err();
+    assert!(
+        matches!(e, ImageError::Corrupt { format: "WebP", .. }),
+        "{e:?}"
+    );
+    assert!(e.is_permanent());
 }

@@ -87,7 +87,7 @@ pub fn encode_with(img: &RgbaImage, format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
-pub fn variant<'a>(set: &'a RenderedSet, size: u32, format: OutputFormat) -> &'a [u8] {
+pub fn variant(set: &RenderedSet, size: u32, format: OutputFormat) -> &[u8] {
     &set.variants
         .iter()
         .find(|v| v.size == size && v.format == format)
