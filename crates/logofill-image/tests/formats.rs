@@ -439,3 +439,32 @@ fn output_is_deterministic() {
     let b = pipeline_with(&[64, 128]).render("b", &bytes).unwrap();
     assert_eq!(a, b);
 }
+
+/// A big JPEG is decoded with a scaled IDCT (here 1/8): the provenance still gives the source
+/// size, the picture is right, and orientation is applied after scaling.
+#[test]
+fn big_jpeg_is_scaled_while_decoding() {
+    let src = rgba_image(
+        2048,
+        1024,
+        |x, y| if x < 1024 && y < 512 { RED } else { BLUE },
+    );
+    let jpeg = encode_with(&src, image::ImageFormat::Jpeg);
+    let set = pipeline_with(&[64]).render("big.jpg", &jpeg).unwrap();
+    let s = set.provenance.source.as_ref().unwrap();
+    assert_eq!((s.width, s.height), (2048, 1024));
+    let img = decode_output(variant(&set, 64, OutputFormat::Png));
+    assert!(near(at(&img, 16, 24), RED, 30), "{:?}", at(&img, 16, 24));
+    assert!(near(at(&img, 48, 24), BLUE, 30));
+    assert!(near(at(&img, 16, 40), BLUE, 30));
+
+    let rotated = with_exif_orientation(&jpeg, 6);
+    let set = pipeline_with(&[64]).render("big.jpg", &rotated).unwrap();
+    let s = set.provenance.source.as_ref().unwrap();
+    assert_eq!((s.width, s.height), (1024, 2048));
+    let img = decode_output(variant(&set, 64, OutputFormat::Png));
+    // Rotated 90° clockwise: the red quadrant is now top-right of a 32x64 column.
+    assert!(near(at(&img, 40, 16), RED, 30), "{:?}", at(&img, 40, 16));
+    assert!(near(at(&img, 24, 16), BLUE, 30));
+    assert_eq!(at(&img, 8, 32)[3], 0);
+}
