@@ -3,6 +3,9 @@
 //!
 //! Output is always 8 bits per channel (grey, grey+alpha, RGB or RGBA), so a 16 MP image costs
 //! at most 64 MiB; 16-bit PNG is reduced while decoding, row by row, not after.
+//! JPEG is decoded with a scaled IDCT to the smallest of 1/1, 1/2, 1/4, 1/8 that still covers
+//! the largest variant (libjpeg's and libvips' "shrink on load"): a 16 MP photo costs a 500x500
+//! buffer, not 48 MB, and most of the IDCT work is skipped.
 //! EXIF orientation is returned, not applied: rotating the full-size image would double the
 //! memory peak, so it is applied to the small resized variants instead.
 
@@ -20,12 +23,14 @@ use crate::{ImageError, PipelineLimits, SourceFormat};
 pub(crate) struct Raster {
     pub image: DynamicImage,
     pub orientation: Orientation,
+    /// Size of the source as stored, before any decode-time scaling or orientation.
+    pub stored_dims: (u32, u32),
 }
 
 impl Raster {
     /// Width and height as displayed, after orientation.
     pub fn display_dimensions(&self) -> (u32, u32) {
-        let (w, h) = (self.image.width(), self.image.height());
+        let (w, h) = self.stored_dims;
         if swaps_axes(self.orientation) {
             (h, w)
         } else {
@@ -80,12 +85,14 @@ fn check_alloc(name: &str, needed: u64, limits: &PipelineLimits) -> Result<(), I
     Ok(())
 }
 
-/// Decodes a raster format (everything but SVG).
+/// Decodes a raster format (everything but SVG). `scale_to`, when set, lets a decoder that can
+/// (JPEG) return a smaller image whose fit into a `scale_to` square is still at full resolution.
 pub(crate) fn decode_raster(
     name: &str,
     format: SourceFormat,
     bytes: &[u8],
     limits: &PipelineLimits,
+    scale_to: Option<u32>,
 ) -> Result<Raster, ImageError> {
     match format {
         SourceFormat::Png => decode_png(name, bytes, limits),
@@ -95,6 +102,9 @@ pub(crate) fn decode_raster(
             if let Some(cost) = jpeg_decode_cost(bytes) {
                 check_dimensions(name, cost.width, cost.height, limits)?;
                 check_alloc(name, cost.bytes, limits)?;
+            }
+            if let Some(raster) = decode_jpeg_scaled(name, bytes, limits, scale_to)? {
+                return Ok(raster);
             }
             let dec = JpegDecoder::new(Cursor::new(bytes))
                 .map_err(|e| map_image_err(name, format, e, limits))?;
@@ -145,6 +155,7 @@ fn decode_with<D: ImageDecoder>(
     Ok(Raster {
         image: to_8bit(image),
         orientation,
+        stored_dims: (width, height),
     })
 }
 
@@ -170,6 +181,12 @@ fn to_8bit(image: DynamicImage) -> DynamicImage {
 /// APNG gives its default image, the first frame.
 fn decode_png(name: &str, bytes: &[u8], limits: &PipelineLimits) -> Result<Raster, ImageError> {
     let format = SourceFormat::Png;
+    // The IHDR chunk is always first: refuse from it before the decoder sees anything.
+    if bytes.len() >= 24 && &bytes[12..16] == b"IHDR" {
+        let width = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+        let height = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+        check_dimensions(name, width, height, limits)?;
+    }
     let mut dec = png::Decoder::new_with_limits(
         Cursor::new(bytes),
         png::Limits {
@@ -219,7 +236,100 @@ fn decode_png(name: &str, bytes: &[u8], limits: &PipelineLimits) -> Result<Raste
     Ok(Raster {
         image,
         orientation: Orientation::NoTransforms,
+        stored_dims: (width, height),
     })
+}
+
+/// JPEG through `jpeg-decoder`, scaled while decoding. Returns `None` for the rare kinds it
+/// does not turn into 8-bit output (12/16-bit lossless), which go to the `image` path instead.
+fn decode_jpeg_scaled(
+    name: &str,
+    bytes: &[u8],
+    limits: &PipelineLimits,
+    scale_to: Option<u32>,
+) -> Result<Option<Raster>, ImageError> {
+    let err = |e: jpeg_decoder::Error| map_jpeg_err(name, e, limits);
+    let mut dec = jpeg_decoder::Decoder::new(bytes);
+    dec.set_max_decoding_buffer_size(
+        usize::try_from(limits.max_decode_alloc).unwrap_or(usize::MAX),
+    );
+    dec.read_info().map_err(err)?;
+    let info = dec.info().ok_or_else(|| ImageError::Corrupt {
+        name: name.to_string(),
+        format: "JPEG",
+        detail: "no frame header".into(),
+    })?;
+    let stored_dims = (info.width as u32, info.height as u32);
+    check_dimensions(name, stored_dims.0, stored_dims.1, limits)?;
+    if info.pixel_format == jpeg_decoder::PixelFormat::L16 {
+        return Ok(None);
+    }
+    if let Some(box_size) = scale_to {
+        let (w, h) = crate::fit::fit_dims(info.width as u32, info.height as u32, box_size);
+        dec.scale(w.min(u16::MAX as u32) as u16, h.min(u16::MAX as u32) as u16)
+            .map_err(err)?;
+    }
+    let pixels = dec.decode().map_err(err)?;
+    let info = dec.info().expect("decoded, so the frame is known");
+    let (w, h) = (info.width as u32, info.height as u32);
+    let corrupt = || ImageError::Corrupt {
+        name: name.to_string(),
+        format: "JPEG",
+        detail: "decoded buffer does not match its header".into(),
+    };
+    let image = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(ImageBuffer::from_raw(w, h, pixels).ok_or_else(corrupt)?)
+        }
+        jpeg_decoder::PixelFormat::RGB24 => {
+            DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, h, pixels).ok_or_else(corrupt)?)
+        }
+        jpeg_decoder::PixelFormat::CMYK32 => {
+            // jpeg-decoder has already undone Adobe's inversion and YCCK: plain CMYK here.
+            let rgb: Vec<u8> = pixels
+                .chunks_exact(4)
+                .flat_map(|p| {
+                    let k = 255 - p[3] as u16;
+                    [p[0], p[1], p[2]].map(|c| ((255 - c as u16) * k / 255) as u8)
+                })
+                .collect();
+            DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, h, rgb).ok_or_else(corrupt)?)
+        }
+        jpeg_decoder::PixelFormat::L16 => return Ok(None),
+    };
+    let orientation = dec
+        .exif_data()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    Ok(Some(Raster {
+        image,
+        orientation,
+        stored_dims,
+    }))
+}
+
+fn map_jpeg_err(name: &str, e: jpeg_decoder::Error, limits: &PipelineLimits) -> ImageError {
+    match e {
+        jpeg_decoder::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ImageError::Truncated {
+                name: name.to_string(),
+                format: "JPEG",
+                detail: io.to_string(),
+            }
+        }
+        jpeg_decoder::Error::Format(msg) if msg.contains("exceeds maximum allowed size") => {
+            ImageError::AllocationTooLarge {
+                name: name.to_string(),
+                needed: None,
+                limit: limits.max_decode_alloc,
+            }
+        }
+        other => ImageError::Corrupt {
+            name: name.to_string(),
+            format: "JPEG",
+            detail: other.to_string(),
+        },
+    }
 }
 
 fn map_png_err(name: &str, e: png::DecodingError, limits: &PipelineLimits) -> ImageError {

@@ -23,7 +23,7 @@ pub enum ImageError {
     Unsupported { name: String, format: &'static str },
 
     /// More input bytes than `max_input_bytes`.
-    #[error("{name} is {} ({bytes} bytes), over the {} input limit", Bytes(*.bytes), Bytes(*.limit))]
+    #[error("{name} is {}, over the {} input limit", ExactBytes(*.bytes), Bytes(*.limit))]
     InputTooLarge {
         name: String,
         bytes: u64,
@@ -56,7 +56,7 @@ pub enum ImageError {
     },
 
     /// SVG source longer than `max_svg_bytes`.
-    #[error("{name} is an SVG of {} ({bytes} bytes), over the {} SVG source limit", Bytes(*.bytes), Bytes(*.limit))]
+    #[error("{name} is an SVG of {}, over the {} SVG source limit", ExactBytes(*.bytes), Bytes(*.limit))]
     SvgTooLarge {
         name: String,
         bytes: u64,
@@ -158,7 +158,7 @@ struct Mp(u64);
 
 impl fmt::Display for Mp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1_000_000 == 0 {
+        if self.0.is_multiple_of(1_000_000) {
             write!(f, "{}", self.0 / 1_000_000)
         } else {
             f.write_str(&format_mp_precise(self.0))
@@ -175,6 +175,31 @@ fn format_mp_precise(pixels: u64) -> String {
     let first_nz = frac.find(|c: char| c != '0').unwrap_or(0);
     let keep = &frac[..(first_nz + 2).min(frac.len())];
     format!("{whole}.{keep}")
+}
+
+/// "10 MiB (10485761 bytes)": the rounded size, and the exact count when rounding hides it.
+struct ExactBytes(u64);
+
+impl fmt::Display for ExactBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 1024 {
+            Bytes(self.0).fmt(f)
+        } else {
+            write!(f, "{} ({} bytes)", Bytes(self.0), self.0)
+        }
+    }
+}
+
+/// "96 MiB" when the decoder's need is known, "more memory" when it only said no.
+struct Needed(Option<u64>);
+
+impl fmt::Display for Needed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(n) => Bytes(n).fmt(f),
+            None => f.write_str("more memory"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -212,17 +237,5 @@ mod tests {
             "logo.png is 20000x20000 = 400 megapixels, over the 16 megapixel limit"
         );
         assert!(e.is_permanent());
-    }
-}
-
-/// "96 MiB" when the decoder's need is known, "more memory" when it only said no.
-struct Needed(Option<u64>);
-
-impl fmt::Display for Needed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(n) => Bytes(n).fmt(f),
-            None => f.write_str("more memory"),
-        }
     }
 }

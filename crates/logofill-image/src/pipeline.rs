@@ -200,11 +200,10 @@ impl Pipeline {
                     // Trim works on pixels: render once at twice the largest size, then go the
                     // raster way.
                     let largest = *sizes.last().expect("validated: sizes not empty");
+                    let image = svg::render_fitted(&vector, (largest * 2).min(2048));
                     let raster = Raster {
-                        image: DynamicImage::ImageRgba8(svg::render_fitted(
-                            &vector,
-                            (largest * 2).min(2048),
-                        )),
+                        stored_dims: image.dimensions(),
+                        image: DynamicImage::ImageRgba8(image),
                         orientation: Orientation::NoTransforms,
                     };
                     fit_raster(raster, sizes, trim).map_err(|e| resize_error(name, e))?
@@ -212,7 +211,13 @@ impl Pipeline {
             };
             (squares, dims)
         } else {
-            let raster = decode_raster(name, format, bytes, limits)?;
+            // Trim needs the full resolution: the logo may be a small part of the canvas.
+            let scale_to = if trim.is_some() {
+                None
+            } else {
+                sizes.last().copied()
+            };
+            let raster = decode_raster(name, format, bytes, limits, scale_to)?;
             let dims = raster.display_dimensions();
             (
                 fit_raster(raster, sizes, trim).map_err(|e| resize_error(name, e))?,

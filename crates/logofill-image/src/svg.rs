@@ -85,7 +85,14 @@ pub(crate) fn parse(
             .all(|v| v.is_some_and(|v| !v.trim_end().ends_with('%')));
 
     let opts = options(limits);
-    let tree = usvg::Tree::from_xmltree(&doc, &opts).map_err(|e| corrupt(e.to_string()))?;
+    let tree = usvg::Tree::from_xmltree(&doc, &opts).map_err(|e| match e {
+        usvg::Error::InvalidSize => ImageError::ZeroSize {
+            name: name.to_string(),
+            width: 0,
+            height: 0,
+        },
+        other => corrupt(other.to_string()),
+    })?;
     let size = tree.size();
     let mut region = (0.0, 0.0, size.width(), size.height());
     if !sized {

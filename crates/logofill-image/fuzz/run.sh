@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the bytes -> variants fuzz target for SECONDS (default 600) on a seed corpus made of the
+# test fixtures. Needs `cargo install cargo-fuzz`; RUSTC_BOOTSTRAP=1 lets it use a stable
+# toolchain. Crashes are written to fuzz/artifacts/render/. Extra arguments go to libFuzzer, e.g.
+# `-fork=1 -ignore_crashes=1` to keep going after a crash and count them.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+seconds="${1:-600}"
+shift || true
+corpus="$here/corpus/render"
+mkdir -p "$corpus"
+cp -n "$here"/../tests/fixtures/*.{jpg,webp,png,gif,ico,bmp,svg} "$corpus"/ 2>/dev/null || true
+cp -n "$here"/seeds/* "$corpus"/ 2>/dev/null || true
+cd "$here"
+export RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/target}"
+cargo fuzz run render "$corpus" -- -max_total_time="$seconds" -rss_limit_mb=512 -timeout=10 -max_len=65536 -print_final_stats=1 "$@"

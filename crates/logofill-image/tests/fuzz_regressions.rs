@@ -1,0 +1,42 @@
+//! Inputs the fuzz target (`fuzz/`) found crashing, kept so they stay handled.
+
+mod util;
+
+use logofill_image::ImageError;
+use util::*;
+
+/// Animated WebP whose ALPH chunk is shorter than its frame: image-webp 0.2.4 indexes past the
+/// alpha buffer and panics (decoder.rs:858). `Pipeline::render` must turn that into a permanent
+/// "corrupt" error instead of unwinding into the worker.
+#[test]
+fn webp_animation_with_short_alpha_is_corrupt_not_a_panic() {
+    let bytes = fixture("fuzz-webp-anim-short-alpha.webp");
+    let e = pipeline_with(&[16, 48])
+        .render("crash.webp", &bytes)
+        .unwrap_err();
+    assert!(
+        matches!(e, ImageError::Corrupt { format: "WebP", .. }),
+        "{e:?}"
+    );
+    assert!(e.is_permanent());
+    assert!(
+        e.to_string()
+            .starts_with("crash.webp is not a valid WebP: decoder failed"),
+        "{e}"
+    );
+}
+
+/// Animated WebP frame whose VP8 data leaves the chroma planes empty: image-webp 0.2.4 slices
+/// past them (yuv.rs:90) and panics. Same outcome required: a permanent error.
+#[test]
+fn webp_animation_with_empty_chroma_is_corrupt_not_a_panic() {
+    let bytes = fixture("fuzz-webp-anim-empty-chroma.webp");
+    let e = pipeline_with(&[16, 48])
+        .render("crash2.webp", &bytes)
+        .unwrap_err();
+    assert!(
+        matches!(e, ImageError::Corrupt { format: "WebP", .. }),
+        "{e:?}"
+    );
+    assert!(e.is_permanent());
+}

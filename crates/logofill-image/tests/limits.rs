@@ -1,0 +1,423 @@
+//! Every limit at its boundary (exactly at the limit passes, one over is refused), and every kind
+//! of unusable input refused with a message naming the input and the limit.
+
+mod util;
+
+use logofill_image::{ImageError, Pipeline, PipelineLimits, PipelineOptions};
+use util::*;
+
+fn with_limits(limits: PipelineLimits) -> Pipeline {
+    Pipeline::new(PipelineOptions {
+        sizes: vec![64],
+        limits,
+        ..PipelineOptions::default()
+    })
+    .unwrap()
+}
+
+fn red_png(w: u32, h: u32) -> Vec<u8> {
+    png_rgba(&rgba_image(w, h, |_, _| [255, 0, 0, 255]))
+}
+
+#[test]
+fn defaults_match_the_design() {
+    let l = PipelineLimits::default();
+    assert_eq!(l.max_input_bytes, 10 * 1024 * 1024);
+    assert_eq!(l.max_pixels, 16_000_000);
+    assert!(
+        l.max_decode_alloc >= 16_000_000 * 4,
+        "a 16 MP RGBA image must fit"
+    );
+    assert!(
+        l.max_decode_alloc <= 96 * 1024 * 1024,
+        "leave room in a 128 MB Lambda"
+    );
+}
+
+#[test]
+fn input_bytes_boundary() {
+    let bytes = red_png(10, 10);
+    let n = bytes.len() as u64;
+    let at = with_limits(PipelineLimits {
+        max_input_bytes: n,
+        ..PipelineLimits::default()
+    });
+    at.render("logo.png", &bytes).unwrap();
+    let over = with_limits(PipelineLimits {
+        max_input_bytes: n - 1,
+        ..PipelineLimits::default()
+    });
+    let e = over.render("logo.png", &bytes).unwrap_err();
+    assert!(matches!(e, ImageError::InputTooLarge { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "logo.png is {n} bytes, over the {} bytes input limit",
+            n - 1
+        )
+    );
+    assert!(e.is_permanent());
+}
+
+#[test]
+fn input_bytes_message_at_default_scale() {
+    let bytes = vec![0u8; 10 * 1024 * 1024 + 1];
+    let e = pipeline_with(&[64])
+        .render("https://x/y.png", &bytes)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "https://x/y.png is 10 MiB (10485761 bytes), over the 10 MiB input limit"
+    );
+}
+
+#[test]
+fn pixel_boundary() {
+    let bytes = red_png(100, 50);
+    let at = with_limits(PipelineLimits {
+        max_pixels: 5000,
+        ..PipelineLimits::default()
+    });
+    at.render("logo.png", &bytes).unwrap();
+    let over = with_limits(PipelineLimits {
+        max_pixels: 4999,
+        ..PipelineLimits::default()
+    });
+    let e = over.render("logo.png", &bytes).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ImageError::TooManyPixels {
+                width: 100,
+                height: 50,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().starts_with("logo.png is 100x50 = "), "{e}");
+    assert!(e.is_permanent());
+}
+
+/// The pixel limit is checked from the header for every raster format, not only PNG.
+#[test]
+fn pixel_boundary_every_raster_format() {
+    let img = rgba_image(40, 25, |_, _| [0, 0, 255, 255]);
+    for format in [
+        image::ImageFormat::Jpeg,
+        image::ImageFormat::Gif,
+        image::ImageFormat::WebP,
+        image::ImageFormat::Bmp,
+    ] {
+        let bytes = encode_with(&img, format);
+        with_limits(PipelineLimits {
+            max_pixels: 1000,
+            ..PipelineLimits::default()
+        })
+        .render("x", &bytes)
+        .unwrap_or_else(|e| panic!("{format:?} at the limit: {e}"));
+        let e = with_limits(PipelineLimits {
+            max_pixels: 999,
+            ..PipelineLimits::default()
+        })
+        .render("x", &bytes)
+        .unwrap_err();
+        assert!(
+            matches!(e, ImageError::TooManyPixels { .. }),
+            "{format:?}: {e}"
+        );
+    }
+    let ico_bytes = ico(&[(40, 25, png_rgba(&img))]);
+    with_limits(PipelineLimits {
+        max_pixels: 1000,
+        ..PipelineLimits::default()
+    })
+    .render("x", &ico_bytes)
+    .unwrap();
+    let e = with_limits(PipelineLimits {
+        max_pixels: 999,
+        ..PipelineLimits::default()
+    })
+    .render("x", &ico_bytes)
+    .unwrap_err();
+    assert!(matches!(e, ImageError::TooManyPixels { .. }), "ico: {e}");
+}
+
+#[test]
+fn default_pixel_limit_is_16_megapixels() {
+    // Header-only PNGs: refused (or accepted) before the image data is looked at.
+    let at = png_header_only(4000, 4000);
+    let e = pipeline_with(&[64]).render("big.png", &at).unwrap_err();
+    assert!(
+        !matches!(e, ImageError::TooManyPixels { .. }),
+        "4000x4000 is at the limit: {e}"
+    );
+    let over = png_header_only(4000, 4001);
+    let e = pipeline_with(&[64]).render("big.png", &over).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "big.png is 4000x4001 = 16.004 megapixels, over the 16 megapixel limit"
+    );
+}
+
+/// Signature, IHDR and a tiny IDAT: the header of a big image without its data.
+fn png_header_only(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    push_chunk(&mut out, b"IHDR", &ihdr);
+    push_chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    push_chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for b in bytes {
+        crc ^= *b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn decode_allocation_boundary() {
+    // 100x50 RGBA decodes to 20,000 bytes.
+    let bytes = red_png(100, 50);
+    with_limits(PipelineLimits {
+        max_decode_alloc: 20_000,
+        ..PipelineLimits::default()
+    })
+    .render("logo.png", &bytes)
+    .unwrap();
+    let e = with_limits(PipelineLimits {
+        max_decode_alloc: 19_999,
+        ..PipelineLimits::default()
+    })
+    .render("logo.png", &bytes)
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ImageError::AllocationTooLarge {
+                needed: Some(20_000),
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "logo.png needs 19.5 KiB to decode, over the 19.5 KiB decoder allocation limit"
+    );
+    assert!(e.is_permanent());
+
+    // JPEG: 40x25 RGB is 3,000 bytes of output (baseline: no coefficient buffer).
+    let jpeg = encode_with(
+        &rgba_image(40, 25, |_, _| [0, 0, 255, 255]),
+        image::ImageFormat::Jpeg,
+    );
+    with_limits(PipelineLimits {
+        max_decode_alloc: 3000,
+        ..PipelineLimits::default()
+    })
+    .render("x.jpg", &jpeg)
+    .unwrap();
+    let e = with_limits(PipelineLimits {
+        max_decode_alloc: 2999,
+        ..PipelineLimits::default()
+    })
+    .render("x.jpg", &jpeg)
+    .unwrap_err();
+    assert!(matches!(e, ImageError::AllocationTooLarge { .. }), "{e}");
+}
+
+#[test]
+fn progressive_jpeg_counts_its_coefficients() {
+    // 64x32 progressive 4:2:0: 6,144 bytes of RGB + 2 * (2048 + 512 + 512) coefficient bytes.
+    let jpeg = fixture("progressive.jpg");
+    with_limits(PipelineLimits {
+        max_decode_alloc: 6144 + 6144,
+        ..PipelineLimits::default()
+    })
+    .render("p.jpg", &jpeg)
+    .unwrap();
+    let e = with_limits(PipelineLimits {
+        max_decode_alloc: 6144 + 6143,
+        ..PipelineLimits::default()
+    })
+    .render("p.jpg", &jpeg)
+    .unwrap_err();
+    assert!(matches!(e, ImageError::AllocationTooLarge { .. }), "{e}");
+}
+
+#[test]
+fn svg_size_and_node_boundaries() {
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="red"/><circle r="2"/></svg>"#;
+    let n = svg.len() as u64;
+    with_limits(PipelineLimits {
+        max_svg_bytes: n,
+        ..PipelineLimits::default()
+    })
+    .render("l.svg", svg)
+    .unwrap();
+    let e = with_limits(PipelineLimits {
+        max_svg_bytes: n - 1,
+        ..PipelineLimits::default()
+    })
+    .render("l.svg", svg)
+    .unwrap_err();
+    assert!(matches!(e, ImageError::SvgTooLarge { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("over the {} bytes SVG source limit", n - 1)),
+        "{e}"
+    );
+
+    // Nodes: the document root, <svg>, <rect>, <circle>.
+    with_limits(PipelineLimits {
+        max_svg_nodes: 4,
+        ..PipelineLimits::default()
+    })
+    .render("l.svg", svg)
+    .unwrap();
+    let e = with_limits(PipelineLimits {
+        max_svg_nodes: 3,
+        ..PipelineLimits::default()
+    })
+    .render("l.svg", svg)
+    .unwrap_err();
+    assert!(
+        matches!(e, ImageError::SvgTooManyNodes { limit: 3, .. }),
+        "{e}"
+    );
+    assert!(e.is_permanent());
+}
+
+#[test]
+fn billion_laughs_stops_at_the_node_limit() {
+    let mut svg = String::from("<?xml version=\"1.0\"?><!DOCTYPE svg [<!ENTITY a0 \"<g/>\">");
+    for i in 1..10 {
+        let prev = format!("&a{};", i - 1);
+        svg.push_str(&format!("<!ENTITY a{i} \"{}\">", prev.repeat(10)));
+    }
+    svg.push_str("]><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\">&a9;</svg>");
+    let e = pipeline_with(&[64])
+        .render("lol.svg", svg.as_bytes())
+        .unwrap_err();
+    assert!(e.is_permanent(), "{e}");
+}
+
+#[test]
+fn degenerate_inputs_have_clear_errors() {
+    let p = pipeline_with(&[64]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.png", vec![], "empty.png is empty (0 bytes)"),
+        (
+            "page.png",
+            b"<!doctype html><html><body>404</body></html>".to_vec(),
+            "page.png is not an image (it is an HTML page)",
+        ),
+        (
+            "notes.png",
+            b"just some text".to_vec(),
+            "notes.png is not an image (it is text, not an image)",
+        ),
+        (
+            "scan.tif",
+            b"II*\0\x08\0\0\0\0\0".to_vec(),
+            "scan.tif is TIFF, which logofill does not read",
+        ),
+        (
+            "zero.png",
+            png_header_only(0, 0),
+            "zero.png has no pixels (0x0)",
+        ),
+        (
+            "zero.svg",
+            br#"<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"/>"#.to_vec(),
+            "zero.svg has no pixels",
+        ),
+        (
+            "noise.bin",
+            vec![0x13, 0x37, 0, 1, 2, 3, 4, 5, 6],
+            "noise.bin is not an image (no known signature; starts with 13 37 00 01 02 03 04 05)",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let e = p.render(name, &bytes).unwrap_err();
+        assert!(e.to_string().starts_with(want), "{name}: got {e:?} / {e}");
+        assert!(e.is_permanent(), "{name}");
+    }
+}
+
+#[test]
+fn truncated_inputs_are_refused_not_padded() {
+    let p = pipeline_with(&[64]);
+    let png = red_png(64, 64);
+    let e = p.render("cut.png", &png[..png.len() / 2]).unwrap_err();
+    assert!(
+        matches!(e, ImageError::Truncated { .. } | ImageError::Corrupt { .. }),
+        "{e}"
+    );
+    assert!(e.to_string().starts_with("cut.png is "), "{e}");
+    let e = p.render("cut.png", &png[..20]).unwrap_err();
+    assert!(e.is_permanent(), "{e}");
+
+    let gif = encode_with(
+        &rgba_image(30, 30, |x, _| [x as u8 * 8, 0, 0, 255]),
+        image::ImageFormat::Gif,
+    );
+    let e = p.render("cut.gif", &gif[..gif.len() / 2]).unwrap_err();
+    assert!(
+        e.is_permanent() && e.to_string().starts_with("cut.gif is "),
+        "{e}"
+    );
+
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" "#;
+    let e = p.render("cut.svg", svg).unwrap_err();
+    assert!(
+        matches!(e, ImageError::Truncated { .. } | ImageError::Corrupt { .. }),
+        "{e}"
+    );
+}
+
+#[test]
+fn invalid_options_are_not_permanent_source_errors() {
+    for sizes in [vec![], vec![0], vec![64, 100_000]] {
+        let e = Pipeline::new(PipelineOptions {
+            sizes,
+            ..PipelineOptions::default()
+        })
+        .unwrap_err();
+        assert!(matches!(e, ImageError::InvalidOptions(_)), "{e}");
+        assert!(!e.is_permanent());
+    }
+    let p = Pipeline::new(PipelineOptions {
+        sizes: vec![256, 64, 64, 128],
+        ..PipelineOptions::default()
+    })
+    .unwrap();
+    assert_eq!(p.options().sizes, vec![64, 128, 256]);
+}
