@@ -1,0 +1,246 @@
+//! Which addresses logofill may connect to.
+//!
+//! Only globally routable unicast addresses. IPv6 is checked against the global unicast range
+//! (2000::/3) minus its special blocks, and every IPv6 form that embeds an IPv4 address
+//! (IPv4-mapped, IPv4-compatible, NAT64, 6to4) is judged by the IPv4 address inside, so
+//! `[::ffff:127.0.0.1]` is loopback and `[64:ff9b::a9fe:a9fe]` is the metadata service.
+//! Loopback (127.0.0.0/8, ::1) can be allowed explicitly for the dev runner and tests; no
+//! other blocked range can.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Why an address is refused, or `None` if it may be connected to.
+pub fn check_ip(ip: IpAddr, allow_loopback: bool) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => check_v4(v4, allow_loopback),
+        IpAddr::V6(v6) => check_v6(v6, allow_loopback),
+    }
+}
+
+/// Whether `ip` is globally routable (loopback not allowed).
+pub fn is_globally_routable(ip: IpAddr) -> bool {
+    check_ip(ip, false).is_none()
+}
+
+fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
+    (u32::from(ip) & mask) == (u32::from(Ipv4Addr::from(net)) & mask)
+}
+
+fn check_v4(ip: Ipv4Addr, allow_loopback: bool) -> Option<&'static str> {
+    const BLOCKED: &[([u8; 4], u32, &str)] = &[
+        ([0, 0, 0, 0], 8, "\"this network\" (0.0.0.0/8)"),
+        ([10, 0, 0, 0], 8, "private (10.0.0.0/8)"),
+        ([100, 64, 0, 0], 10, "carrier-grade NAT (100.64.0.0/10)"),
+        ([127, 0, 0, 0], 8, "loopback (127.0.0.0/8)"),
+        (
+            [169, 254, 0, 0],
+            16,
+            "link-local, incl. the cloud metadata service (169.254.0.0/16)",
+        ),
+        ([172, 16, 0, 0], 12, "private (172.16.0.0/12)"),
+        (
+            [192, 0, 0, 0],
+            24,
+            "IETF protocol assignments (192.0.0.0/24)",
+        ),
+        ([192, 0, 2, 0], 24, "documentation (192.0.2.0/24)"),
+        ([192, 88, 99, 0], 24, "6to4 relay anycast (192.88.99.0/24)"),
+        ([192, 168, 0, 0], 16, "private (192.168.0.0/16)"),
+        ([198, 18, 0, 0], 15, "benchmarking (198.18.0.0/15)"),
+        ([198, 51, 100, 0], 24, "documentation (198.51.100.0/24)"),
+        ([203, 0, 113, 0], 24, "documentation (203.0.113.0/24)"),
+        ([224, 0, 0, 0], 4, "multicast (224.0.0.0/4)"),
+        ([240, 0, 0, 0], 4, "reserved or broadcast (240.0.0.0/4)"),
+    ];
+    if allow_loopback && ip.is_loopback() {
+        return None;
+    }
+    BLOCKED
+        .iter()
+        .find(|(net, prefix, _)| in_v4(ip, *net, *prefix))
+        .map(|(_, _, why)| *why)
+}
+
+fn check_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
+    let s = ip.segments();
+    let embedded = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    if ip == Ipv6Addr::LOCALHOST {
+        return if allow_loopback {
+            None
+        } else {
+            Some("loopback (::1)")
+        };
+    }
+    if ip.is_unspecified() {
+        return Some("unspecified (::)");
+    }
+    // ::ffff:a.b.c.d (IPv4-mapped) and ::a.b.c.d (IPv4-compatible, deprecated).
+    if s[0..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || s[5] == 0) {
+        return check_v4(embedded, allow_loopback)
+            .map(|_| "an IPv6 form of a blocked IPv4 address");
+    }
+    // 64:ff9b::/96, NAT64 well-known prefix.
+    if s[0..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return check_v4(embedded, allow_loopback)
+            .map(|_| "a NAT64 form of a blocked IPv4 address");
+    }
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+        return Some("local-use NAT64 (64:ff9b:1::/48)");
+    }
+    // 2002::/16, 6to4: the IPv4 address sits in bits 16..48.
+    if s[0] == 0x2002 {
+        let v4 = Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8);
+        return check_v4(v4, false).map(|_| "a 6to4 form of a blocked IPv4 address");
+    }
+    if s[0] & 0xe000 != 0x2000 {
+        return Some(match s[0] {
+            x if x & 0xfe00 == 0xfc00 => "unique local (fc00::/7)",
+            x if x & 0xffc0 == 0xfe80 => "link-local (fe80::/10)",
+            x if x & 0xffc0 == 0xfec0 => "site-local (fec0::/10)",
+            x if x & 0xff00 == 0xff00 => "multicast (ff00::/8)",
+            _ => "not global unicast (outside 2000::/3)",
+        });
+    }
+    match (s[0], s[1]) {
+        (0x2001, 0x0000) => Some("Teredo (2001::/32)"),
+        (0x2001, 0x0db8) => Some("documentation (2001:db8::/32)"),
+        (0x2001, x) if x & 0xfff0 == 0x0010 || x & 0xfff0 == 0x0020 => {
+            Some("ORCHID (2001:10::/28, 2001:20::/28)")
+        }
+        (0x2001, 0x0002) if s[2] == 0 => Some("benchmarking (2001:2::/48)"),
+        (0x3fff, x) if x & 0xf000 == 0 => Some("documentation (3fff::/20)"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocked(s: &str) -> bool {
+        check_ip(s.parse().unwrap(), false).is_some()
+    }
+
+    #[test]
+    fn every_blocked_ipv4_range() {
+        for ip in [
+            "0.0.0.0",
+            "0.1.2.3",
+            "10.0.0.1",
+            "10.255.255.255",
+            "100.64.0.1",
+            "100.127.255.254",
+            "127.0.0.1",
+            "127.255.0.1",
+            "169.254.169.254",
+            "169.254.0.1",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.0.0.1",
+            "192.0.2.5",
+            "192.88.99.1",
+            "192.168.1.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+        ] {
+            assert!(blocked(ip), "{ip} must be blocked");
+        }
+    }
+
+    #[test]
+    fn public_ipv4_passes_and_neighbours_of_blocks_pass() {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "100.63.255.255",
+            "100.128.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "198.17.255.255",
+            "198.20.0.0",
+            "223.255.255.255",
+            "192.0.1.1",
+            "11.0.0.1",
+        ] {
+            assert!(!blocked(ip), "{ip} is public");
+        }
+    }
+
+    #[test]
+    fn every_blocked_ipv6_range_and_embedded_form() {
+        for ip in [
+            "::",
+            "::1",
+            "::ffff:127.0.0.1",
+            "::ffff:7f00:1",
+            "::ffff:169.254.169.254",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "::a9fe:a9fe",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "fec0::1",
+            "ff02::1",
+            "2001:db8::1",
+            "2001::1",
+            "2001:10::1",
+            "2001:20::1",
+            "2001:2::1",
+            "100::1",
+            "3fff::1",
+        ] {
+            assert!(blocked(ip), "{ip} must be blocked");
+        }
+    }
+
+    #[test]
+    fn public_ipv6_passes() {
+        for ip in [
+            "2606:4700:4700::1111",
+            "2a00:1450:4001:80b::200e",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
+            assert!(!blocked(ip), "{ip} is public");
+        }
+    }
+
+    #[test]
+    fn loopback_opt_in_allows_loopback_only() {
+        for ip in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
+            assert!(check_ip(ip.parse().unwrap(), true).is_none(), "{ip}");
+        }
+        for ip in [
+            "169.254.169.254",
+            "10.0.0.1",
+            "0.0.0.0",
+            "::",
+            "fe80::1",
+            "::ffff:169.254.169.254",
+            "192.168.0.1",
+        ] {
+            assert!(
+                check_ip(ip.parse().unwrap(), true).is_some(),
+                "{ip} stays blocked with the opt-in"
+            );
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The outgoing side of the worker: the SSRF-guarded fetcher ([`GuardedFetcher`], the
+//! production adapter of `logofill_core::Fetcher`) and the discovery of a company's logo
+//! source ([`discover`]).
+//!
+//! Every URL the worker fetches comes from outside (a company directory, a homepage someone
+//! else controls, a manifest, a redirect), so every fetch is treated as hostile: see
+//! [`guard`] for the address rules and [`fetcher`] for how they are enforced at connect time.
+
+pub mod discover;
+pub mod fetcher;
+pub mod guard;
+
+pub use discover::{
+    find_source, Attempt, Candidate, CandidateKind, DiscoveryOptions, SourceOutcome,
+};
+pub use fetcher::{FetchOptions, GuardedFetcher};
+pub use guard::{check_ip, is_globally_routable};

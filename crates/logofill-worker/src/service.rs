@@ -1,0 +1,276 @@
+//! The worker's domain: one queue message in, one [`Outcome`] out.
+//!
+//! The order of checks is the cost order: parse the body (free), ask the directory (one
+//! lookup), HEAD the set's sentinel object (one request), and only then fetch and render.
+//! Permanent source problems (404, not an image, too big, blocked) become a placeholder so
+//! the browser stops getting 404s; anything that may pass by itself becomes a retry.
+//!
+//! Rendering is synchronous CPU work done on the calling task: on a Lambda the runtime is
+//! single-threaded and has a fraction of one vCPU, so overlapping renders would only add
+//! memory; fetches of other records still overlap with it between renders.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use logofill_core::directory::{CompanyDirectory, CompanyRecord, DirectoryError};
+use logofill_core::store::{object_key, LogoStore, StoredObject};
+use logofill_core::{CompanyId, Fetcher, QueueMessage};
+use logofill_image::{LogoKind, Pipeline, RenderedSet};
+
+use crate::outcome::{Outcome, Timings};
+use logofill_fetch::{find_source, Attempt, DiscoveryOptions, SourceOutcome};
+
+/// Everything the service needs besides its ports.
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    pub sizes: Vec<u32>,
+    pub cache_control: String,
+    pub placeholder_refresh: Duration,
+    /// Render and store even if a set exists (the `process --company` command).
+    pub force: bool,
+    pub discovery: DiscoveryOptions,
+}
+
+/// What happened to one company, in detail (for `logofill process --company`).
+#[derive(Debug, Clone)]
+pub struct CompanyReport {
+    pub record: Option<CompanyRecord>,
+    pub attempts: Vec<Attempt>,
+    pub outcome: Outcome,
+    pub timings: Timings,
+    /// Keys written, in order.
+    pub written: Vec<String>,
+}
+
+pub struct LogoWorker<D, S, F> {
+    directory: D,
+    store: S,
+    fetcher: F,
+    pipeline: Arc<Pipeline>,
+    options: ServiceOptions,
+}
+
+impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
+    pub fn new(
+        directory: D,
+        store: S,
+        fetcher: F,
+        pipeline: Arc<Pipeline>,
+        options: ServiceOptions,
+    ) -> Self {
+        LogoWorker {
+            directory,
+            store,
+            fetcher,
+            pipeline,
+            options,
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The object whose presence means the whole set is stored: the largest PNG, written last.
+    pub fn sentinel_key(&self, company: &CompanyId) -> String {
+        let largest = self.options.sizes.iter().copied().max().unwrap_or(256);
+        object_key(company, largest, "png")
+    }
+
+    /// Handle one message body.
+    pub async fn process_body(&self, body: &str) -> (Outcome, Timings) {
+        match QueueMessage::from_body(body) {
+            Ok(message) => {
+                let report = self.process_company(&message.company_id).await;
+                (report.outcome, report.timings)
+            }
+            Err(e) => (
+                Outcome::Poison {
+                    reason: e.to_string(),
+                },
+                Timings::default(),
+            ),
+        }
+    }
+
+    /// Look the company up, check the store, find, render and store its logo set.
+    pub async fn process_company(&self, company: &CompanyId) -> CompanyReport {
+        let mut report = CompanyReport {
+            record: None,
+            attempts: Vec::new(),
+            outcome: Outcome::UnknownCompany,
+            timings: Timings::default(),
+            written: Vec::new(),
+        };
+        let record = match self.directory.lookup(company).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return report,
+            Err(e @ DirectoryError::Malformed { .. }) => {
+                report.outcome = Outcome::BadRecord {
+                    reason: e.to_string(),
+                };
+                return report;
+            }
+            Err(e) => {
+                report.outcome = Outcome::Retry {
+                    reason: e.to_string(),
+                };
+                return report;
+            }
+        };
+        report.record = Some(record.clone());
+
+        if !self.options.force {
+            let started = Instant::now();
+            let head = self.store.head(&self.sentinel_key(company)).await;
+            report.timings.store += started.elapsed();
+            match head {
+                Ok(Some(head)) => {
+                    let kind = head
+                        .metadata
+                        .get("kind")
+                        .cloned()
+                        .unwrap_or_else(|| "logo".into());
+                    let age = head
+                        .last_modified
+                        .map(|t| (Utc::now() - t).to_std().unwrap_or(Duration::ZERO))
+                        .unwrap_or(Duration::ZERO);
+                    if kind != LogoKind::Placeholder.as_str()
+                        || age < self.options.placeholder_refresh
+                    {
+                        report.outcome = Outcome::AlreadyPresent { kind };
+                        return report;
+                    }
+                    tracing::info!(
+                        age_secs = age.as_secs(),
+                        "stored placeholder is stale; looking for a logo again"
+                    );
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    report.outcome = Outcome::Retry {
+                        reason: e.to_string(),
+                    };
+                    return report;
+                }
+            }
+        }
+
+        let pipeline = self.pipeline.clone();
+        let mut render_time = Duration::ZERO;
+        let started = Instant::now();
+        let found = find_source(
+            &self.fetcher,
+            &record,
+            &self.options.discovery,
+            |url: &str, bytes: &[u8]| {
+                let t = Instant::now();
+                let rendered = pipeline.render(url, bytes).map_err(|e| e.to_string());
+                render_time += t.elapsed();
+                rendered
+            },
+        )
+        .await;
+        report.timings.fetch += started.elapsed().saturating_sub(render_time);
+        report.timings.render += render_time;
+
+        let (set, source_url, outcome) = match found {
+            SourceOutcome::Found {
+                url,
+                value,
+                attempts,
+            } => {
+                report.attempts = attempts;
+                (value, url.clone(), Outcome::Stored { source_url: url })
+            }
+            SourceOutcome::Transient { reason, attempts } => {
+                report.attempts = attempts;
+                report.outcome = Outcome::Retry { reason };
+                return report;
+            }
+            SourceOutcome::NoneUsable { reason, attempts } => {
+                report.attempts = attempts;
+                let t = Instant::now();
+                let placeholder = self.pipeline.placeholder(company.as_str(), &record.name);
+                report.timings.render += t.elapsed();
+                match placeholder {
+                    Ok(set) => (set, String::new(), Outcome::Placeholder { reason }),
+                    Err(e) => {
+                        // Cannot happen for valid names; failing keeps the message visible.
+                        report.outcome = Outcome::Retry {
+                            reason: format!("placeholder could not be rendered: {e}"),
+                        };
+                        return report;
+                    }
+                }
+            }
+        };
+
+        let started = Instant::now();
+        let stored = self
+            .store_set(company, &set, &source_url, &mut report.written)
+            .await;
+        report.timings.store += started.elapsed();
+        report.outcome = match stored {
+            Ok(()) => outcome,
+            Err(reason) => Outcome::Retry { reason },
+        };
+        report
+    }
+
+    /// Write every variant, the largest PNG last.
+    async fn store_set(
+        &self,
+        company: &CompanyId,
+        set: &RenderedSet,
+        source_url: &str,
+        written: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let mut metadata: BTreeMap<String, String> = set
+            .metadata()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        metadata.insert("source-url".into(), metadata_safe(source_url));
+        let sentinel = self.sentinel_key(company);
+        let mut objects: Vec<StoredObject> = set
+            .variants
+            .iter()
+            .map(|v| StoredObject {
+                key: object_key(company, v.size, v.format.extension()),
+                bytes: v.bytes.clone(),
+                content_type: v.content_type().to_string(),
+                cache_control: self.options.cache_control.clone(),
+                metadata: metadata.clone(),
+            })
+            .collect();
+        objects.sort_by_key(|o| (o.key == sentinel, objects_size_rank(&o.key)));
+        for object in objects {
+            let key = object.key.clone();
+            self.store.put(object).await.map_err(|e| e.to_string())?;
+            written.push(key);
+        }
+        Ok(())
+    }
+}
+
+/// Sort key putting smaller sizes first (`logos/id/64.png` before `logos/id/256.webp`).
+fn objects_size_rank(key: &str) -> u32 {
+    key.rsplit('/')
+        .next()
+        .and_then(|file| file.split('.').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// S3 user metadata travels in HTTP headers: keep it printable ASCII and bounded.
+fn metadata_safe(value: &str) -> String {
+    const MAX_METADATA_VALUE: usize = 1024;
+    value
+        .chars()
+        .filter(|c| c.is_ascii() && !c.is_ascii_control())
+        .take(MAX_METADATA_VALUE)
+        .collect()
+}

@@ -1,0 +1,115 @@
+//! Building the worker's adapters from configuration, once per process.
+
+use std::sync::Arc;
+
+use logofill_aws::{s3_client, S3Directory, S3Store};
+use logofill_core::directory::{
+    CompanyDirectory, CompanyRecord, DirectoryError, HttpDirectory, JsonlDirectory,
+};
+use logofill_core::CompanyId;
+use logofill_fetch::{FetchOptions, GuardedFetcher};
+use logofill_image::{Pipeline, PipelineOptions};
+
+use crate::config::{DirectorySource, WorkerSettings};
+use crate::service::{LogoWorker, ServiceOptions};
+
+/// One of the three directory adapters, chosen by `LOGOFILL_DIRECTORY`.
+pub enum AnyDirectory {
+    File(JsonlDirectory),
+    S3(S3Directory),
+    Http(HttpDirectory<Arc<GuardedFetcher>>),
+}
+
+impl CompanyDirectory for AnyDirectory {
+    fn lookup(
+        &self,
+        id: &CompanyId,
+    ) -> impl std::future::Future<Output = Result<Option<CompanyRecord>, DirectoryError>> + Send
+    {
+        async move {
+            match self {
+                AnyDirectory::File(d) => d.lookup(id).await,
+                AnyDirectory::S3(d) => d.lookup(id).await,
+                AnyDirectory::Http(d) => d.lookup(id).await,
+            }
+        }
+    }
+}
+
+/// The guarded fetcher for these settings.
+pub fn fetcher(settings: &WorkerSettings) -> anyhow::Result<Arc<GuardedFetcher>> {
+    let options = FetchOptions {
+        connect_timeout: settings.fetch_connect_timeout,
+        total_timeout: settings.fetch_timeout,
+        max_body_bytes: settings.fetch_max_bytes,
+        max_redirects: settings.fetch_max_redirects,
+        allow_loopback: settings.allow_loopback_sources,
+        ..FetchOptions::default()
+    };
+    Ok(Arc::new(GuardedFetcher::new(options)?))
+}
+
+/// The image pipeline for these settings.
+pub fn pipeline(settings: &WorkerSettings) -> anyhow::Result<Arc<Pipeline>> {
+    let mut options = PipelineOptions::default();
+    options.sizes = settings.sizes.clone();
+    options.limits.max_pixels = settings.max_pixels;
+    options.limits.max_input_bytes = settings.fetch_max_bytes;
+    Ok(Arc::new(Pipeline::new(options)?))
+}
+
+/// The directory named by the settings. `s3` is needed only for an `s3://` directory.
+pub fn directory(
+    settings: &WorkerSettings,
+    fetcher: Arc<GuardedFetcher>,
+    s3: Option<aws_sdk_s3::Client>,
+) -> anyhow::Result<AnyDirectory> {
+    Ok(match &settings.directory {
+        DirectorySource::File(path) => {
+            let directory = JsonlDirectory::load(path)?;
+            for problem in directory.problems() {
+                tracing::warn!(problem = %problem, "company directory line skipped");
+            }
+            tracing::info!(companies = directory.len(), source = %path.display(), "company directory loaded");
+            AnyDirectory::File(directory)
+        }
+        DirectorySource::S3(uri) => {
+            let client =
+                s3.ok_or_else(|| anyhow::anyhow!("an s3:// directory needs AWS access"))?;
+            AnyDirectory::S3(S3Directory::from_uri(client, uri)?)
+        }
+        DirectorySource::Http(template) => {
+            AnyDirectory::Http(HttpDirectory::new(template, fetcher)?)
+        }
+    })
+}
+
+/// The service options for these settings.
+pub fn service_options(settings: &WorkerSettings) -> ServiceOptions {
+    ServiceOptions {
+        sizes: settings.sizes.clone(),
+        cache_control: settings.cache_control.clone(),
+        placeholder_refresh: settings.placeholder_refresh,
+        force: false,
+        discovery: logofill_fetch::DiscoveryOptions::default(),
+    }
+}
+
+/// The production worker: S3 store and the configured directory.
+pub type LambdaWorker = LogoWorker<AnyDirectory, S3Store, Arc<GuardedFetcher>>;
+
+pub async fn lambda_worker(
+    settings: &WorkerSettings,
+    sdk: &aws_config::SdkConfig,
+) -> anyhow::Result<LambdaWorker> {
+    let s3 = s3_client(sdk);
+    let fetcher = fetcher(settings)?;
+    let directory = directory(settings, fetcher.clone(), Some(s3.clone()))?;
+    Ok(LogoWorker::new(
+        directory,
+        S3Store::new(s3, settings.bucket.clone()),
+        fetcher,
+        pipeline(settings)?,
+        service_options(settings),
+    ))
+}
