@@ -1,33 +1,73 @@
-//! `logofill dev`: the report endpoint of logofill on 127.0.0.1, over plain HTTP, with the
-//! in-memory queue twin in place of SQS.
+//! `logofill dev`: the whole of logofill in one process on 127.0.0.1, with embedded defaults.
 //!
-//! This is an adapter like the Lambda entry point: it turns HTTP requests into the core's
-//! [`HttpRequest`] and serves them with the very same [`ReportService`], so what a curl sees
-//! here is what the page gets in production. What would be sent to SQS is printed and shown
-//! at `GET /dev/queue`.
+//! Every production part runs with the same logic and a local twin in place of AWS:
+//! - `POST /logo-misses`: the report service of the Lambda, writing to an in-process queue
+//!   with SQS semantics (visibility timeout, receive count, `maxReceiveCount`, dead-letter
+//!   queue); `GET /dev/queue` shows it;
+//! - the worker of the Lambda (directory, discovery, guarded fetch, pipeline, store,
+//!   outcomes), fed from that queue in batches, with partial batch failures;
+//! - a folder as the bucket (`.logofill-dev/bucket/`), served read-only at `/logos/...` with
+//!   the keys, content types and cache headers the CDN gives, 404 for a missing logo;
+//! - a demo postings page at `/` with the page snippet, and sample companies whose websites
+//!   are served under `/sample-sites/` (loopback fetching is opted in here, and only here).
+
+pub mod sample;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use logofill_core::directory::JsonlDirectory;
+use logofill_core::local_queue::LocalQueue;
 use logofill_core::report::{HttpRequest, ReportBody};
-use logofill_core::{
-    AllowedOrigins, MemoryQueue, QueueMessage, ReportConfig, ReportService, SystemClock,
-};
+use logofill_core::store::FolderStore;
+use logofill_core::{AllowedOrigins, CompanyId, ReportConfig, ReportService, SystemClock};
+use logofill_fetch::GuardedFetcher;
+use logofill_worker::wiring::{fetcher, pipeline, service_options};
+use logofill_worker::{process_batch, DirectorySource, LogoWorker, WorkerSettings};
+use tokio::sync::watch;
+
+/// The page snippet, served at `/logofill.js`.
+pub const SNIPPET: &str = include_str!("../../../web/logofill.js");
 
 /// Largest body the dev server reads at all; the report contract's own 8 KiB limit is checked
 /// by the service, which must see oversized bodies to answer 413 like production.
 const READ_LIMIT_BYTES: usize = 64 * 1024;
 
-/// Settings of the dev server.
+/// Settings of the dev runner.
 #[derive(Debug, Clone)]
 pub struct DevOptions {
     pub addr: SocketAddr,
+    /// The folder that plays the bucket; kept across restarts.
+    pub bucket_dir: PathBuf,
+    /// How long a received message stays invisible (a failed one comes back after this).
+    pub visibility_timeout: Duration,
+    /// Receives before a message moves to the dead-letter queue.
+    pub max_receive_count: u32,
+    /// Records handed to the worker per batch (SQS allows 10).
+    pub batch_size: usize,
+    /// Records of one batch processed at the same time.
+    pub concurrency: usize,
+}
+
+impl Default for DevOptions {
+    fn default() -> Self {
+        DevOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            bucket_dir: PathBuf::from(".logofill-dev/bucket"),
+            visibility_timeout: Duration::from_secs(10),
+            max_receive_count: 5,
+            batch_size: 10,
+            concurrency: 4,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,36 +77,61 @@ pub enum DevError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot set up the dev runner: {0}")]
+    Setup(String),
     #[error("the dev server stopped: {0}")]
     Serve(std::io::Error),
 }
 
-type Service = ReportService<Arc<MemoryQueue>, SystemClock>;
+type DevQueue = LocalQueue<SystemClock>;
+type DevWorker = LogoWorker<JsonlDirectory, FolderStore, Arc<GuardedFetcher>>;
 
 struct AppState {
-    report: Service,
+    report: ReportService<Arc<DevQueue>, SystemClock>,
+    queue: Arc<DevQueue>,
+    store: FolderStore,
+    directory: JsonlDirectory,
+    /// The umbrella sample logo as PNG (rendered from its SVG at start), to have a PNG source.
+    umbrella_png: Vec<u8>,
 }
 
-/// Build the router; `origin` is the dev server's own origin, allowed to report.
-pub fn router(origin: &str) -> Router {
-    let queue = Arc::new(MemoryQueue::new("in-memory queue", false));
-    let allowed = AllowedOrigins::parse(&format!(
-        "{origin},{}",
-        origin.replace("127.0.0.1", "localhost")
-    ))
-    .expect("the dev origin is well formed");
-    let state = Arc::new(AppState {
-        report: ReportService::new(queue, SystemClock::default(), ReportConfig::new(allowed)),
-    });
-    Router::new()
-        .route("/dev/queue", get(show_queue))
-        .fallback(report)
-        .layer(axum::extract::DefaultBodyLimit::max(READ_LIMIT_BYTES))
-        .with_state(state)
+/// A started dev runner.
+pub struct RunningDev {
+    pub addr: SocketAddr,
+    pub origin: String,
+    queue: Arc<DevQueue>,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+    worker: tokio::task::JoinHandle<()>,
 }
 
-/// Serve until Ctrl-C.
-pub async fn run(options: DevOptions) -> Result<(), DevError> {
+impl RunningDev {
+    /// Put a raw body on the queue, as a faulty producer could (for tests of poison handling).
+    pub async fn enqueue_raw(&self, body: &str) {
+        use logofill_core::MessageQueue as _;
+        let entry = logofill_core::OutgoingMessage {
+            entry_id: "0".into(),
+            body: body.to_string(),
+            group_id: None,
+            dedup_id: None,
+        };
+        let _ = self.queue.send_batch(&[entry]).await;
+    }
+
+    /// Stop the server and the worker loop (the in-flight batch finishes first).
+    pub async fn stop(self) -> Result<(), DevError> {
+        let _ = self.shutdown.send(true);
+        let served = self
+            .server
+            .await
+            .map_err(|e| DevError::Setup(e.to_string()))?;
+        let _ = self.worker.await;
+        served.map_err(DevError::Serve)
+    }
+}
+
+/// Bind, start serving and the worker loop, and seed the bucket. Returns once ready.
+pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|source| DevError::Bind {
@@ -75,18 +140,177 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         })?;
     let addr = listener.local_addr().map_err(DevError::Serve)?;
     let origin = format!("http://{addr}");
-    println!("logofill dev is serving on {origin}");
-    println!("  report endpoint   POST {origin}/logo-misses");
-    println!("  queue contents    GET  {origin}/dev/queue");
-    println!("  try: curl -si {origin}/logo-misses -H 'content-type: application/json' -d '{{\"company_ids\":[\"acme\"]}}'");
-    println!("Ctrl-C stops it.");
-    axum::serve(listener, router(&origin))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            println!("logofill dev: stopping");
-        })
-        .await
-        .map_err(DevError::Serve)
+    std::fs::create_dir_all(&options.bucket_dir).map_err(|e| {
+        DevError::Setup(format!(
+            "cannot create {}: {e}",
+            options.bucket_dir.display()
+        ))
+    })?;
+
+    let directory_text = sample::companies_jsonl(&origin);
+    let mut settings =
+        WorkerSettings::with_defaults("dev", DirectorySource::File(PathBuf::from("sample")));
+    settings.allow_loopback_sources = true;
+    settings.concurrency = options.concurrency;
+    let setup = |e: anyhow::Error| DevError::Setup(format!("{e:#}"));
+    let pipeline = pipeline(&settings).map_err(setup)?;
+    let store = FolderStore::new(&options.bucket_dir);
+    let worker: Arc<DevWorker> = Arc::new(LogoWorker::new(
+        JsonlDirectory::parse("sample companies", &directory_text),
+        store.clone(),
+        fetcher(&settings).map_err(setup)?,
+        pipeline.clone(),
+        service_options(&settings),
+    ));
+    let umbrella_png = {
+        let (_, svg) = sample::site_file("umbrella/logo.svg").expect("sample file");
+        let set = pipeline
+            .render("umbrella/logo.svg", svg)
+            .map_err(|e| DevError::Setup(format!("rendering the sample PNG: {e}")))?;
+        set.variants
+            .iter()
+            .filter(|v| v.format.extension() == "png")
+            .max_by_key(|v| v.size)
+            .map(|v| v.bytes.clone())
+            .unwrap_or_default()
+    };
+
+    let queue = Arc::new(LocalQueue::new(
+        "dev queue",
+        false,
+        options.visibility_timeout,
+        options.max_receive_count,
+        SystemClock::default(),
+    ));
+    let allowed = AllowedOrigins::parse(&format!(
+        "{origin},{}",
+        origin.replace("127.0.0.1", "localhost")
+    ))
+    .map_err(DevError::Setup)?;
+    let state = Arc::new(AppState {
+        report: ReportService::new(
+            queue.clone(),
+            SystemClock::default(),
+            ReportConfig::new(allowed),
+        ),
+        queue: queue.clone(),
+        store: store.clone(),
+        directory: JsonlDirectory::parse("sample companies", &directory_text),
+        umbrella_png,
+    });
+    let (shutdown, mut stop_server) = watch::channel(false);
+    let app = router(state);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_server.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+
+    // Seed a few logos so the demo page shows some from the start.
+    for id in sample::PRESEEDED {
+        let id = CompanyId::parse(id).expect("sample ids are valid");
+        let report = worker.process_company(&id).await;
+        tracing::info!(company_id = %id, outcome = report.outcome.name(), "seeded");
+    }
+
+    let worker_loop = tokio::spawn(worker_loop(
+        worker,
+        queue.clone(),
+        options.clone(),
+        shutdown.subscribe(),
+    ));
+    Ok(RunningDev {
+        addr,
+        origin,
+        queue,
+        shutdown,
+        server,
+        worker: worker_loop,
+    })
+}
+
+/// Serve until Ctrl-C, printing what is where.
+pub async fn run(options: DevOptions) -> Result<(), DevError> {
+    let bucket = options.bucket_dir.clone();
+    let dev = start(options).await?;
+    let origin = dev.origin.clone();
+    println!("logofill dev is running on {origin}");
+    println!("  demo postings page   {origin}/");
+    println!("  report endpoint      POST {origin}/logo-misses");
+    println!("  queue, in flight, DLQ {origin}/dev/queue");
+    println!("  logos (the CDN)      {origin}/logos/{{company_id}}/{{size}}.png|webp  (bucket folder: {})", bucket.display());
+    println!("  sample websites      {origin}/sample-sites/");
+    println!("  page snippet         {origin}/logofill.js");
+    println!("Ctrl-C stops it; the bucket folder is kept.");
+    let _ = tokio::signal::ctrl_c().await;
+    println!("logofill dev: stopping");
+    dev.stop().await
+}
+
+async fn worker_loop(
+    worker: Arc<DevWorker>,
+    queue: Arc<DevQueue>,
+    options: DevOptions,
+    mut stop: watch::Receiver<bool>,
+) {
+    const POLL: Duration = Duration::from_millis(100);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let received = queue.receive(options.batch_size);
+        if received.is_empty() {
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let records = received
+            .iter()
+            .map(|r| {
+                serde_json::from_value(serde_json::json!({
+                    "messageId": r.receipt,
+                    "receiptHandle": r.receipt,
+                    "body": r.message.body,
+                    "attributes": {
+                        "ApproximateReceiveCount": r.message.receive_count.to_string(),
+                        "SentTimestamp": r.message.sent_at.timestamp_millis().to_string(),
+                    },
+                    "messageAttributes": {},
+                    "eventSource": "logofill:dev",
+                }))
+                .expect("a well-formed SQS record")
+            })
+            .collect();
+        let (_, report) = process_batch(worker.clone(), records, options.concurrency).await;
+        for r in &received {
+            // Failed records stay in flight; they come back after the visibility timeout.
+            if !report.failed.contains(&r.receipt) {
+                queue.delete(&r.receipt);
+            }
+        }
+        let summary: Vec<String> = report
+            .outcomes
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        tracing::info!(batch = received.len(), outcomes = %summary.join(" "), "worker batch done");
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(demo_page))
+        .route("/logofill.js", get(snippet))
+        .route("/dev/queue", get(show_queue))
+        .route("/logos/{*key}", get(logo))
+        .route("/sample-sites/{*path}", get(sample_site))
+        .fallback(report)
+        .layer(axum::extract::DefaultBodyLimit::max(READ_LIMIT_BYTES))
+        .with_state(state)
 }
 
 async fn report(
@@ -104,10 +328,13 @@ async fn report(
         origin: header("origin"),
         body: ReportBody::Plain(&body),
     };
-    let before = state.report.queue().accepted().len();
-    let (response, _) = state.report.handle(request).await;
-    for message in &state.report.queue().accepted()[before..] {
-        println!("enqueued {}", message.body);
+    let (response, counts) = state.report.handle(request).await;
+    if counts.enqueued > 0 || counts.duplicates > 0 {
+        tracing::info!(
+            enqueued = counts.enqueued,
+            duplicates = counts.duplicates,
+            "report accepted"
+        );
     }
     let mut out = (
         StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -115,23 +342,124 @@ async fn report(
     )
         .into_response();
     for (name, value) in response.headers {
-        if let Ok(value) = value.parse() {
+        if let Ok(value) = HeaderValue::from_str(&value) {
             out.headers_mut().insert(name, value);
         }
     }
     out
 }
 
-async fn show_queue(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    let messages: Vec<serde_json::Value> = state
-        .report
-        .queue()
-        .accepted()
-        .iter()
-        .map(|m| match QueueMessage::from_body(&m.body) {
-            Ok(_) => serde_json::from_str(&m.body).unwrap_or_default(),
-            Err(e) => serde_json::json!({"unreadable": e.to_string()}),
-        })
-        .collect();
-    Json(serde_json::json!({ "queue": messages }))
+async fn show_queue(
+    State(state): State<Arc<AppState>>,
+) -> Json<logofill_core::local_queue::QueueSnapshot> {
+    Json(state.queue.snapshot())
+}
+
+async fn logo(State(state): State<Arc<AppState>>, UrlPath(key): UrlPath<String>) -> Response {
+    match state.store.read(&format!("logos/{key}")) {
+        Ok(Some((bytes, head))) => {
+            let mut response = (StatusCode::OK, bytes).into_response();
+            let headers = response.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&head.content_type) {
+                headers.insert(header::CONTENT_TYPE, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&head.cache_control) {
+                headers.insert(header::CACHE_CONTROL, v);
+            }
+            for (name, value) in &head.metadata {
+                if let (Ok(n), Ok(v)) = (
+                    axum::http::HeaderName::from_bytes(format!("x-amz-meta-{name}").as_bytes()),
+                    HeaderValue::from_str(value),
+                ) {
+                    headers.insert(n, v);
+                }
+            }
+            response
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, "no such logo").into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("bucket folder: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+async fn sample_site(
+    State(state): State<Arc<AppState>>,
+    UrlPath(path): UrlPath<String>,
+) -> Response {
+    if path == "umbrella/logo.png" {
+        return (
+            [(header::CONTENT_TYPE, "image/png")],
+            state.umbrella_png.clone(),
+        )
+            .into_response();
+    }
+    match sample::site_file(&path) {
+        Some((content_type, bytes)) => {
+            ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+async fn snippet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        SNIPPET,
+    )
+        .into_response()
+}
+
+async fn demo_page(State(state): State<Arc<AppState>>) -> Html<String> {
+    let mut records: Vec<_> = state.directory.records().collect();
+    records.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut rows = String::new();
+    for (n, record) in records.iter().enumerate() {
+        let name = escape(&record.name);
+        rows.push_str(&format!(
+            r#"<li class="posting"><img class="logo" src="/logos/{id}/128.webp" width="64" height="64" data-company-id="{id}" alt="{name} logo"><div><h2>{role}</h2><p>{name}</p></div></li>
+"#,
+            id = record.id,
+            role = ROLES[n % ROLES.len()],
+        ));
+    }
+    Html(format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Postings · logofill dev</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 44rem; color: #222; }}
+ul {{ list-style: none; padding: 0; }}
+.posting {{ display: flex; gap: 1rem; align-items: center; padding: .75rem 0; border-bottom: 1px solid #eee; }}
+.logo {{ width: 64px; height: 64px; object-fit: contain; background: #f4f4f4; border-radius: 8px; }}
+h2 {{ font-size: 1rem; margin: 0; }} p {{ margin: .2rem 0 0; color: #666; }}
+</style>
+<script src="/logofill.js" data-endpoint="/logo-misses" data-debounce="300" async></script>
+</head><body>
+<h1>Open positions</h1>
+<p>Logos come from <code>/logos/{{company_id}}/128.webp</code>. Missing ones are reported by the snippet and filled in by the worker; reload to see them.</p>
+<ul>
+{rows}</ul>
+</body></html>"#
+    ))
+}
+
+const ROLES: &[&str] = &[
+    "Backend Engineer",
+    "Product Designer",
+    "Site Reliability Engineer",
+    "Data Analyst",
+    "Mobile Developer",
+    "Engineering Manager",
+];
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

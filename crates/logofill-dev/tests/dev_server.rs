@@ -1,25 +1,44 @@
-//! The dev server over real HTTP on loopback: same contract as the Lambda.
+//! The dev runner over real HTTP on loopback: the report contract as in production, and the
+//! whole loop from a report to a logo served from the bucket folder.
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
+use logofill_dev::{start, DevOptions, RunningDev};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn start() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = logofill_dev::router(&format!("http://{addr}"));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
+async fn dev(name: &str) -> (RunningDev, std::path::PathBuf) {
+    let bucket =
+        std::env::temp_dir().join(format!("logofill-dev-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&bucket);
+    let options = DevOptions {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        bucket_dir: bucket.clone(),
+        visibility_timeout: Duration::from_millis(300),
+        max_receive_count: 2,
+        ..DevOptions::default()
+    };
+    (start(options).await.expect("dev runner starts"), bucket)
 }
 
-/// One HTTP/1.1 exchange; returns (status, raw response).
-async fn exchange(addr: SocketAddr, request: String) -> (u16, String) {
+/// One HTTP/1.1 exchange; returns (status, head, body).
+async fn exchange(addr: SocketAddr, request: String) -> (u16, String, Vec<u8>) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).await.unwrap();
-    let status = raw[9..12].parse().unwrap();
-    (status, raw)
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a full response")
+        + 4;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head[9..12].parse().unwrap();
+    (status, head, raw[split..].to_vec())
+}
+
+fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 }
 
 fn post(path: &str, content_type: &str, origin: Option<&str>, body: &str) -> String {
@@ -32,47 +51,117 @@ fn post(path: &str, content_type: &str, origin: Option<&str>, body: &str) -> Str
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reports_are_accepted_and_shown_in_the_queue() {
-    let addr = start().await;
-    let own_origin = format!("http://{addr}");
-    let (status, raw) = exchange(
-        addr,
-        post(
-            "/logo-misses",
-            "text/plain",
-            Some(&own_origin),
-            r#"{"company_ids":["acme","acme"]}"#,
-        ),
-    )
-    .await;
-    assert_eq!(status, 202, "{raw}");
-    assert!(raw.ends_with(r#"{"duplicates":1,"enqueued":1}"#), "{raw}");
-    assert!(
-        raw.to_ascii_lowercase()
-            .contains(&format!("access-control-allow-origin: {own_origin}")),
-        "{raw}"
-    );
+async fn queue_json(addr: SocketAddr) -> serde_json::Value {
+    let (_, _, body) = exchange(addr, get("/dev/queue")).await;
+    serde_json::from_slice(&body).unwrap()
+}
 
-    let (status, raw) = exchange(
-        addr,
-        "GET /dev/queue HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into(),
-    )
-    .await;
-    assert_eq!(status, 200);
-    assert!(raw.contains(r#""company_id":"acme""#), "{raw}");
-    assert!(raw.contains(r#""origin":"report""#), "{raw}");
+async fn wait_idle(addr: SocketAddr, within: Duration) -> serde_json::Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let q = queue_json(addr).await;
+        if q["queued"].as_array().unwrap().is_empty()
+            && q["in_flight"].as_array().unwrap().is_empty()
+        {
+            return q;
+        }
+        assert!(Instant::now() < deadline, "queue not idle in time: {q}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_contract_errors_come_through() {
-    let addr = start().await;
-    let (status, raw) = exchange(addr, post("/logo-misses", "application/xml", None, "{}")).await;
-    assert_eq!(status, 415, "{raw}");
+async fn a_report_closes_the_loop_through_queue_worker_and_bucket() {
+    let (dev, bucket) = dev("loop").await;
+    let addr = dev.addr;
+    // Pre-seeded logos are there from the start.
+    let (status, head, _) = exchange(addr, get("/logos/wayne/128.webp")).await;
+    assert_eq!(status, 200, "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: image/webp"),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("cache-control: public, max-age=86400"),
+        "{head}"
+    );
+    let (status, _, _) = exchange(addr, get("/logos/acme/128.png")).await;
+    assert_eq!(status, 404);
+
+    let (status, _, body) = exchange(
+        addr,
+        post(
+            "/logo-misses",
+            "text/plain;charset=UTF-8",
+            Some(&dev.origin),
+            r#"{"company_ids":["acme","globex","initech","hooli","kakao","nobody"]}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+    let q = wait_idle(addr, Duration::from_secs(30)).await;
+    assert_eq!(q["sent_total"], 6);
+    assert!(q["dead_letter"].as_array().unwrap().is_empty(), "{q}");
+
+    for (id, kind) in [
+        ("acme", "logo"),
+        ("globex", "logo"),
+        ("initech", "logo"),
+        ("hooli", "placeholder"),
+        ("kakao", "placeholder"),
+    ] {
+        let (status, head, body) = exchange(addr, get(&format!("/logos/{id}/256.png"))).await;
+        assert_eq!(status, 200, "{id}: {head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("x-amz-meta-kind: {kind}")),
+            "{id}: {head}"
+        );
+        assert_eq!(&body[1..4], b"PNG", "{id}");
+    }
+    let (status, _, _) = exchange(addr, get("/logos/nobody/256.png")).await;
+    assert_eq!(status, 404, "an unknown company gets nothing");
+    dev.stop().await.unwrap();
+    std::fs::remove_dir_all(bucket).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_message_ends_in_the_dead_letter_queue() {
+    let (dev, bucket) = dev("poison").await;
+    // The report endpoint never enqueues poison, so put a bad id through the queue port the
+    // way a faulty producer would: a body that does not parse.
+    dev_enqueue_raw(&dev, "not json").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let q = queue_json(dev.addr).await;
+        if q["dead_letter"].as_array().unwrap().len() == 1 {
+            assert_eq!(q["dead_letter"][0]["body"], "not json");
+            assert_eq!(q["dead_letter"][0]["receive_count"], 2);
+            break;
+        }
+        assert!(Instant::now() < deadline, "not dead-lettered: {q}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    dev.stop().await.unwrap();
+    std::fs::remove_dir_all(bucket).ok();
+}
+
+async fn dev_enqueue_raw(dev: &RunningDev, body: &str) {
+    dev.enqueue_raw(body).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_contract_errors_and_the_demo_page() {
+    let (dev, bucket) = dev("contract").await;
+    let addr = dev.addr;
+    let (status, _, _) = exchange(addr, post("/logo-misses", "application/xml", None, "{}")).await;
+    assert_eq!(status, 415);
     let big = format!(r#"{{"company_ids":["a"]}}{}"#, " ".repeat(9000));
-    let (status, raw) = exchange(addr, post("/logo-misses", "application/json", None, &big)).await;
-    assert_eq!(status, 413, "{raw}");
-    let (status, _) = exchange(
+    let (status, _, _) = exchange(addr, post("/logo-misses", "application/json", None, &big)).await;
+    assert_eq!(status, 413);
+    let (status, _, _) = exchange(
         addr,
         post(
             "/logo-misses",
@@ -83,10 +172,16 @@ async fn the_contract_errors_come_through() {
     )
     .await;
     assert_eq!(status, 403);
-    let (status, _) = exchange(
-        addr,
-        "DELETE /logo-misses HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into(),
-    )
-    .await;
-    assert_eq!(status, 405);
+    let (status, _, page) = exchange(addr, get("/")).await;
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains(r#"data-company-id="acme""#));
+    assert!(page.contains(r#"<script src="/logofill.js""#));
+    let (status, head, _) = exchange(addr, get("/logofill.js")).await;
+    assert_eq!(status, 200);
+    assert!(head.contains("javascript"));
+    let (status, _, _) = exchange(addr, get("/logos/../Cargo.toml")).await;
+    assert_eq!(status, 404);
+    dev.stop().await.unwrap();
+    std::fs::remove_dir_all(bucket).ok();
 }
