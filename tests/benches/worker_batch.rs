@@ -1,0 +1,2 @@
+//! Worker batch benchmark (being written).
+fn main() {}

@@ -1,0 +1,1 @@
+//! The SSRF guard against live loopback servers (being written).
