@@ -8,11 +8,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod company;
+mod dev;
+mod enqueue;
 mod output;
 mod placeholder;
 mod process;
 
-/// Fill in missing company logos: render logo files and placeholders into square PNG + WebP sets.
+/// Fill in missing company logos: run the system locally, render logos, enqueue companies.
 #[derive(Debug, Parser)]
 #[command(name = "logofill", version, propagate_version = true)]
 struct Cli {
@@ -22,14 +25,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Dev(dev::DevArgs),
     Process(process::ProcessArgs),
     Placeholder(placeholder::PlaceholderArgs),
+    Enqueue(enqueue::EnqueueArgs),
 }
 
 impl Command {
     fn run(self) -> anyhow::Result<ExitCode> {
         match self {
+            Command::Dev(args) => args.run(),
             Command::Process(args) => args.run(),
+            Command::Enqueue(args) => args.run(),
             Command::Placeholder(args) => args.run(),
         }
     }

@@ -14,16 +14,39 @@ use serde_json::json;
 
 use crate::output;
 
-/// Render logo files into square PNG + WebP variants.
+/// Render logo files into square PNG + WebP variants, or run the whole worker pipeline for one
+/// company.
 ///
-/// The format of each file is read from its bytes (PNG, JPEG, GIF, WebP, ICO, BMP, SVG); its
-/// name does not matter. Each input FILE gives `<stem>_<size>.png` and `<stem>_<size>.webp` in
-/// the output directory. The exit status is 1 if any input failed, 2 on a usage error.
+/// With FILE arguments: the format of each file is read from its bytes (PNG, JPEG, GIF, WebP,
+/// ICO, BMP, SVG); its name does not matter. Each input FILE gives `<stem>_<size>.png` and
+/// `<stem>_<size>.webp` in the output directory.
+///
+/// With `--company ID --directory URI`: look the company up, discover and fetch its logo through
+/// the guarded fetcher, render it (or a placeholder) and write the set to the output directory
+/// with the bucket's layout (`logos/ID/SIZE.png`, metadata in `.meta.json` files), printing which
+/// candidate won and why the others lost. Nothing touches S3 or SQS (except reading an `s3://`
+/// directory).
+///
+/// The exit status is 1 if any input (or the company) failed, 2 on a usage error.
 #[derive(Debug, Args)]
 pub struct ProcessArgs {
     /// Logo files to render.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", conflicts_with = "company")]
     pub files: Vec<PathBuf>,
+
+    /// Run directory lookup, discovery, guarded fetch and the pipeline for this company id.
+    #[arg(long, value_name = "ID", requires = "directory")]
+    pub company: Option<String>,
+
+    /// Company directory for `--company`: `file:///path/companies.jsonl`,
+    /// `s3://bucket/prefix/` or `https://host/path/{id}` (as LOGOFILL_DIRECTORY).
+    #[arg(long, value_name = "URI", requires = "company")]
+    pub directory: Option<String>,
+
+    /// Allow fetching from 127.0.0.0/8 and ::1 (a local test site). Never needed for real
+    /// companies; every other private range stays blocked.
+    #[arg(long, requires = "company")]
+    pub allow_loopback_sources: bool,
 
     /// Read more input paths from this file, one per line (blank lines and lines starting with
     /// `#` are skipped; `-` reads standard input).
@@ -55,6 +78,16 @@ pub struct ProcessArgs {
 
 impl ProcessArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        if let (Some(company), Some(directory)) = (&self.company, &self.directory) {
+            return crate::company::run(crate::company::CompanyRun {
+                company,
+                directory,
+                out: &self.out,
+                sizes: &self.sizes,
+                allow_loopback_sources: self.allow_loopback_sources,
+                json: self.json,
+            });
+        }
         let mut inputs: Vec<String> = self
             .files
             .iter()

@@ -1,0 +1,145 @@
+//! `logofill process --company ID --directory URI`: the worker's whole path for one company
+//! (directory, discovery, guarded fetch, pipeline, store) with a folder as the bucket, so an
+//! operator can see why a logo came out the way it did without touching S3 or SQS.
+//!
+//! It runs the same `LogoWorker` as the Lambda with `force` on: an existing set in the folder
+//! is re-rendered, because the point is to watch the pipeline work.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context};
+use logofill_core::store::FolderStore;
+use logofill_core::CompanyId;
+use logofill_worker::wiring::{directory, fetcher, pipeline, service_options};
+use logofill_worker::{DirectorySource, LogoWorker, Outcome, WorkerSettings};
+use serde_json::json;
+
+pub struct CompanyRun<'a> {
+    pub company: &'a str,
+    pub directory: &'a str,
+    pub out: &'a Path,
+    pub sizes: &'a [u32],
+    pub allow_loopback_sources: bool,
+    pub json: bool,
+}
+
+pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
+    let company =
+        CompanyId::parse(args.company).map_err(|e| anyhow!("--company {:?}: {e}", args.company))?;
+    let source = DirectorySource::parse(args.directory).map_err(|e| anyhow!("--directory: {e}"))?;
+    let mut settings = WorkerSettings::with_defaults("local-folder", source);
+    if !args.sizes.is_empty() {
+        settings.sizes = logofill_worker::config::parse_sizes(
+            &args
+                .sizes
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .map_err(|e| anyhow!("--sizes: {e}"))?;
+    }
+    settings.allow_loopback_sources = args.allow_loopback_sources;
+    crate::output::ensure_dir(args.out)?;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = runtime.block_on(async {
+        let s3 = match settings.directory {
+            DirectorySource::S3(_) => Some(logofill_aws::s3_client(
+                &logofill_aws::sdk_config(logofill_aws::AwsTimeouts::default()).await,
+            )),
+            _ => None,
+        };
+        let fetcher = fetcher(&settings)?;
+        let directory = directory(&settings, fetcher.clone(), s3)?;
+        let mut options = service_options(&settings);
+        options.force = true;
+        let worker = LogoWorker::new(
+            directory,
+            FolderStore::new(args.out),
+            fetcher,
+            pipeline(&settings)?,
+            options,
+        );
+        anyhow::Ok(worker.process_company(&company).await)
+    })?;
+
+    let ok = matches!(
+        report.outcome,
+        Outcome::Stored { .. } | Outcome::Placeholder { .. }
+    );
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let attempts: Vec<_> = report
+            .attempts
+            .iter()
+            .map(|a| json!({"url": a.url, "kind": a.kind, "result": a.result}))
+            .collect();
+        writeln!(
+            stdout,
+            "{}",
+            json!({
+                "company_id": company.as_str(),
+                "ok": ok,
+                "outcome": report.outcome.name(),
+                "detail": report.outcome.detail(),
+                "attempts": attempts,
+                "written": report.written,
+                "ms": {
+                    "fetch": report.timings.fetch.as_secs_f64() * 1000.0,
+                    "render": report.timings.render.as_secs_f64() * 1000.0,
+                    "store": report.timings.store.as_secs_f64() * 1000.0,
+                },
+            })
+        )?;
+    } else {
+        match &report.record {
+            Some(r) => writeln!(
+                stdout,
+                "company  {} ({:?}) homepage={} logo_url={}",
+                r.id.as_str(),
+                r.name,
+                r.homepage.as_deref().unwrap_or("-"),
+                r.logo_url.as_deref().unwrap_or("-")
+            )?,
+            None => writeln!(stdout, "company  {} (no usable record)", company.as_str())?,
+        }
+        for (i, a) in report.attempts.iter().enumerate() {
+            let mark = if a.result == "used" { "WON " } else { "lost" };
+            writeln!(
+                stdout,
+                "  {mark} #{:<2} {:<22} {}  -> {}",
+                i + 1,
+                a.kind,
+                a.url,
+                a.result
+            )?;
+        }
+        writeln!(
+            stdout,
+            "outcome  {}: {}",
+            report.outcome.name(),
+            report.outcome.detail()
+        )?;
+        for key in &report.written {
+            writeln!(stdout, "wrote    {}", args.out.join(key).display())?;
+        }
+        writeln!(
+            stdout,
+            "time     fetch {:.1} ms, render {:.1} ms, store {:.1} ms",
+            report.timings.fetch.as_secs_f64() * 1000.0,
+            report.timings.render.as_secs_f64() * 1000.0,
+            report.timings.store.as_secs_f64() * 1000.0
+        )?;
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

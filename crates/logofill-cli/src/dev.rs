@@ -1,0 +1,63 @@
+//! `logofill dev`: the whole system on 127.0.0.1 with embedded defaults (what `make run` runs).
+//! All the work is in the `logofill-dev` crate; this is flags in, a runtime, and Ctrl-C out.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use logofill_dev::DevOptions;
+
+/// Run logofill on this machine: report endpoint, in-process queue with a dead-letter queue,
+/// the worker, a folder as the bucket served like the CDN, a demo page and sample companies.
+///
+/// No AWS account, Docker or Python is needed. Ctrl-C stops it; the bucket folder is kept, so a
+/// restart serves the logos already made.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Port on 127.0.0.1 (0 picks a free one and prints it).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// Folder that plays the logo bucket (created if missing, kept across restarts).
+    #[arg(long, value_name = "DIR", default_value = ".logofill-dev/bucket")]
+    pub bucket_dir: PathBuf,
+
+    /// Seconds a received message stays invisible; a failed one comes back after this.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub visibility_timeout: u64,
+
+    /// Receives before a message moves to the dead-letter queue (SQS maxReceiveCount).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_receive_count: u32,
+
+    /// Log level on standard error: error, warn, info, debug or trace.
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub log_level: tracing::Level,
+}
+
+impl DevArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        tracing_subscriber::fmt()
+            .with_max_level(self.log_level)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .init();
+        let options = DevOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], self.port)),
+            bucket_dir: self.bucket_dir,
+            visibility_timeout: Duration::from_secs(self.visibility_timeout.max(1)),
+            max_receive_count: self.max_receive_count.max(1),
+            ..DevOptions::default()
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        runtime.block_on(logofill_dev::run(options))?;
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,204 @@
+//! The operator commands of the `logofill` CLI, run as a real process: `enqueue` against a
+//! real SQS protocol server (moto_server), `process --company` against a fixture website.
+
+use std::process::{Command, Output};
+
+use logofill_tests::*;
+
+fn logofill(args: &[&str], endpoint: Option<&str>) -> Output {
+    let mut command = Command::new(workspace_binary("logofill"));
+    command.args(args).env_remove("AWS_PROFILE");
+    if let Some(endpoint) = endpoint {
+        command
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test");
+    }
+    command.output().expect("run logofill")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "logofill-cli-{name}-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enqueue_sends_backfill_messages_in_batches_and_refuses_a_bad_list_whole() {
+    let moto = MotoServer::start();
+    let sqs = sqs_client(&moto.endpoint).await;
+    let queue = create_queue(&sqs, "logofill-backfill").await;
+    let dir = scratch("enqueue");
+
+    // 23 distinct ids plus a repeat and a comment: 23 messages, one duplicate.
+    let mut lines: Vec<String> = (0..23).map(|i| format!("company-{i:02}")).collect();
+    lines.push("company-00".into());
+    lines.insert(0, "# new companies from the crawler".into());
+    let ids_file = dir.join("ids.txt");
+    std::fs::write(&ids_file, lines.join("\n")).unwrap();
+    let out = logofill(
+        &[
+            "enqueue",
+            "--queue",
+            &queue,
+            "--ids-file",
+            ids_file.to_str().unwrap(),
+            "--json",
+        ],
+        Some(&moto.endpoint),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["enqueued"], 23);
+    assert_eq!(summary["duplicates"], 1);
+    assert_eq!(summary["failed"].as_array().unwrap().len(), 0);
+    let bodies = drain_queue(&sqs, &queue).await;
+    assert_eq!(bodies.len(), 23);
+    for body in &bodies {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["v"], 1);
+        assert_eq!(v["origin"], "backfill");
+        assert!(v["company_id"].as_str().unwrap().starts_with("company-"));
+    }
+
+    // One bad id on line 3: nothing at all is sent, the error names the line, exit status 2.
+    std::fs::write(&ids_file, "good-1\ngood-2\n../etc/passwd\n").unwrap();
+    let out = logofill(
+        &[
+            "enqueue",
+            "--queue",
+            &queue,
+            "--ids-file",
+            ids_file.to_str().unwrap(),
+        ],
+        Some(&moto.endpoint),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("ids.txt:3"), "{err}");
+    assert!(err.contains("nothing was enqueued"), "{err}");
+    assert!(drain_queue(&sqs, &queue).await.is_empty());
+
+    // Ids as arguments; a queue that does not exist: the id is reported failed, exit status 1.
+    let missing = queue.replace("logofill-backfill", "no-such-queue");
+    let out = logofill(
+        &["enqueue", "--queue", &missing, "acme", "--json"],
+        Some(&moto.endpoint),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["enqueued"], 0);
+    assert_eq!(summary["failed"][0]["company_id"], "acme");
+
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn process_company_shows_which_candidate_won_and_writes_the_set() {
+    let site = FixtureSite::start().await;
+    site.page(
+        "/initech/",
+        Page::ok(
+            "text/html",
+            r#"<html><head><link rel="icon" href="gone.png" sizes="192x192"><link rel="icon" href="broken.png" sizes="128x128"><link rel="icon" type="image/svg+xml" href="/initech/mark.svg"></head></html>"#,
+        ),
+    )
+    .page("/initech/gone.png", Page::status(404))
+    .page("/initech/broken.png", Page::ok("image/png", b"not a png".to_vec()))
+    .page(
+        "/initech/mark.svg",
+        Page::ok(
+            "image/svg+xml",
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 20"><rect width="40" height="20" fill="#c33"/></svg>"##,
+        ),
+    );
+    let dir = scratch("process");
+    let companies = dir.join("companies.jsonl");
+    std::fs::write(
+        &companies,
+        serde_json::json!({"id": "initech", "name": "Initech", "homepage": site.url("/initech/")})
+            .to_string(),
+    )
+    .unwrap();
+    let directory = format!("file://{}", companies.display());
+    let out_dir = dir.join("out");
+
+    let out = logofill(
+        &[
+            "process",
+            "--company",
+            "initech",
+            "--directory",
+            &directory,
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--allow-loopback-sources",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["outcome"], "stored", "{report}");
+    let attempts = report["attempts"].as_array().unwrap();
+    let winner = attempts.iter().find(|a| a["result"] == "used").unwrap();
+    assert!(winner["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/initech/mark.svg"));
+    // The losers say why they lost.
+    for a in attempts.iter().filter(|a| a["result"] != "used") {
+        assert!(!a["result"].as_str().unwrap().is_empty(), "{a}");
+    }
+    for size in [64, 128, 256] {
+        for ext in ["png", "webp"] {
+            let path = out_dir.join(format!("logos/initech/{size}.{ext}"));
+            assert!(path.exists(), "{} missing", path.display());
+        }
+    }
+
+    // Without the loopback opt-in the guard refuses the site and a placeholder is written.
+    let out = logofill(
+        &[
+            "process",
+            "--company",
+            "initech",
+            "--directory",
+            &directory,
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("outcome  placeholder"), "{stdout}");
+    assert!(stdout.contains("loopback"), "{stdout}");
+
+    // An unknown company fails with status 1 and says so.
+    let out = logofill(
+        &[
+            "process",
+            "--company",
+            "nobody",
+            "--directory",
+            &directory,
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("unknown_company"));
+
+    let _ = std::fs::remove_dir_all(dir);
+}
