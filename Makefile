@@ -19,7 +19,7 @@ PORT ?= 8080
 
 export LOGOFILL_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
-.PHONY: help run test lint fmt-check clippy build bench bench-report tools-test tools-build clean
+.PHONY: help run test test-rust test-web lint fmt-check clippy build bench bench-report bench-image bench-worker bench-amplification tools-test tools-web tools-build clean
 
 help:
 	@echo "make run | test | bench | build | lint | clean"
@@ -34,7 +34,20 @@ $(VENV)/.moto-$(MOTO_VERSION): | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
 	touch $@
 
-tools-test: $(VENV)/.moto-$(MOTO_VERSION)
+tools-test: $(VENV)/.moto-$(MOTO_VERSION) tools-web
+
+# The page snippet's tests: npm packages pinned by web/package-lock.json, and Debian's
+# Chromium (no browser can be downloaded by playwright here).
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+tools-web: web/node_modules/.installed
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 # cargo-lambda and zig for the Lambda artifacts.
 $(VENV)/.cargo-lambda-$(CARGO_LAMBDA_VERSION): | $(VENV)/bin/python
@@ -45,16 +58,25 @@ tools-build: $(VENV)/.cargo-lambda-$(CARGO_LAMBDA_VERSION)
 
 ## ---- the two commands ------------------------------------------------------------------
 
+# The `local` profile: optimised code without the release profile's fat LTO, so the first
+# `make run` builds in minutes rather than a quarter of an hour on a small machine.
 run:
-	$(CARGO) run --release --bin logofill -- dev --port $(PORT)
+	$(CARGO) run --profile local --bin logofill -- dev --port $(PORT)
 
-test: tools-test fmt-check clippy
+test: tools-test fmt-check clippy test-rust test-web
+
+test-rust:
 	$(CARGO) build --workspace --bins
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
 	  $(CARGO) test --workspace --no-fail-fast; \
 	fi
+
+# The snippet in headless Chromium, and the whole loop against `logofill dev` (debug build).
+test-web: tools-web
+	$(CARGO) build --bin logofill
+	cd web && LOGOFILL_BIN=$(CURDIR)/target/debug/logofill node --test test/
 
 ## ---- the rest --------------------------------------------------------------------------
 

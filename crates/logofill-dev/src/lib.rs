@@ -304,6 +304,7 @@ async fn worker_loop(
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(demo_page))
+        .route("/postings", get(postings_page))
         .route("/logofill.js", get(snippet))
         .route("/dev/queue", get(show_queue))
         .route("/logos/{*key}", get(logo))
@@ -415,20 +416,57 @@ async fn snippet() -> Response {
         .into_response()
 }
 
+/// The demo postings page: every sample company, sorted by id.
 async fn demo_page(State(state): State<Arc<AppState>>) -> Html<String> {
     let mut records: Vec<_> = state.directory.records().collect();
     records.sort_by(|a, b| a.id.cmp(&b.id));
+    let postings: Vec<(String, String)> = records
+        .iter()
+        .map(|r| (r.id.to_string(), r.name.clone()))
+        .collect();
+    Html(postings_html(&postings))
+}
+
+/// `/postings?ids=a,b,c`: a page with just these companies (ids the directory does not know
+/// are shown by id, and their logos stay missing), to try the snippet on any mix.
+async fn postings_page(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    let raw = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("ids="))
+        .unwrap_or("");
+    let mut postings = Vec::new();
+    for id in raw.split(',').filter(|s| !s.is_empty()) {
+        let Ok(id) = CompanyId::parse(id) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("ids: {id:?} is not a company id ([A-Za-z0-9_-], 1 to 64 characters)"),
+            )
+                .into_response();
+        };
+        let name = state
+            .directory
+            .records()
+            .find(|r| r.id == id)
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| id.to_string());
+        postings.push((id.to_string(), name));
+    }
+    Html(postings_html(&postings)).into_response()
+}
+
+fn postings_html(postings: &[(String, String)]) -> String {
     let mut rows = String::new();
-    for (n, record) in records.iter().enumerate() {
-        let name = escape(&record.name);
+    for (n, (id, name)) in postings.iter().enumerate() {
+        let name = escape(name);
         rows.push_str(&format!(
             r#"<li class="posting"><img class="logo" src="/logos/{id}/128.webp" width="64" height="64" data-company-id="{id}" alt="{name} logo"><div><h2>{role}</h2><p>{name}</p></div></li>
 "#,
-            id = record.id,
             role = ROLES[n % ROLES.len()],
         ));
     }
-    Html(format!(
+    format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Postings · logofill dev</title>
 <style>
@@ -445,7 +483,7 @@ h2 {{ font-size: 1rem; margin: 0; }} p {{ margin: .2rem 0 0; color: #666; }}
 <ul>
 {rows}</ul>
 </body></html>"#
-    ))
+    )
 }
 
 const ROLES: &[&str] = &[
