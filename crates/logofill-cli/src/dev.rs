@@ -33,6 +33,11 @@ pub struct DevArgs {
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub max_receive_count: u32,
 
+    /// Use this company directory (JSON Lines, one `{"id","name","homepage"?,"logo_url"?}` per
+    /// line; `{origin}` in it becomes this server's origin) instead of the sample companies.
+    #[arg(long, value_name = "FILE")]
+    pub companies: Option<PathBuf>,
+
     /// Log level on standard error: error, warn, info, debug or trace.
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     pub log_level: tracing::Level,
@@ -45,7 +50,15 @@ impl DevArgs {
             .with_writer(std::io::stderr)
             .with_target(false)
             .init();
+        let companies = match &self.companies {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("--companies {}", path.display()))?,
+            ),
+            None => None,
+        };
         let options = DevOptions {
+            companies,
             addr: SocketAddr::from(([127, 0, 0, 1], self.port)),
             bucket_dir: self.bucket_dir,
             visibility_timeout: Duration::from_secs(self.visibility_timeout.max(1)),

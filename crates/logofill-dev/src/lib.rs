@@ -55,6 +55,9 @@ pub struct DevOptions {
     pub batch_size: usize,
     /// Records of one batch processed at the same time.
     pub concurrency: usize,
+    /// The company directory as JSON Lines text (`{origin}` is replaced by this server's
+    /// origin); `None` uses the shipped sample companies and seeds two of their logos.
+    pub companies: Option<String>,
 }
 
 impl Default for DevOptions {
@@ -66,6 +69,7 @@ impl Default for DevOptions {
             max_receive_count: 5,
             batch_size: 10,
             concurrency: 4,
+            companies: None,
         }
     }
 }
@@ -147,7 +151,10 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
         ))
     })?;
 
-    let directory_text = sample::companies_jsonl(&origin);
+    let directory_text = match &options.companies {
+        Some(text) => text.replace("{origin}", &origin),
+        None => sample::companies_jsonl(&origin),
+    };
     let mut settings =
         WorkerSettings::with_defaults("dev", DirectorySource::File(PathBuf::from("sample")));
     settings.allow_loopback_sources = true;
@@ -209,7 +216,12 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     });
 
     // Seed a few logos so the demo page shows some from the start.
-    for id in sample::PRESEEDED {
+    let seeds = if options.companies.is_none() {
+        sample::PRESEEDED
+    } else {
+        &[]
+    };
+    for id in seeds {
         let id = CompanyId::parse(id).expect("sample ids are valid");
         let report = worker.process_company(&id).await;
         tracing::info!(company_id = %id, outcome = report.outcome.name(), "seeded");
