@@ -116,13 +116,21 @@ build: tools-build
 # First deploy: `sam deploy --guided` asks for the stack name, region and parameters and
 # saves the answers to infra/samconfig.toml (ignored by git); later deploys reuse them.
 # sam build runs `cargo lambda build` (rust-cargolambda, a SAM beta feature), so cargo-lambda
-# from $(VENV) goes on PATH.
+# from $(VENV) goes on PATH. ARCH picks the build target and must match the stack's
+# Architecture parameter (a binary of the other architecture would not start).
+ARCH ?= x86_64
 deploy: tools-build tools-infra
-	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CURDIR)/$(VENV_INFRA)/bin/sam build --beta-features
+	@if [ -f infra/samconfig.toml ] && ! grep -Eq 'Architecture=(\\?")?$(ARCH)' infra/samconfig.toml; then \
+	  echo "infra/samconfig.toml deploys another Architecture than ARCH=$(ARCH): make them agree" >&2; \
+	  exit 2; \
+	fi
+	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CURDIR)/$(VENV_INFRA)/bin/sam build \
+	  --beta-features --parameter-overrides Architecture=$(ARCH)
 	cd infra && if [ -f samconfig.toml ]; then \
 	  $(CURDIR)/$(VENV_INFRA)/bin/sam deploy; \
 	else \
-	  $(CURDIR)/$(VENV_INFRA)/bin/sam deploy --guided --capabilities CAPABILITY_IAM; \
+	  $(CURDIR)/$(VENV_INFRA)/bin/sam deploy --guided --capabilities CAPABILITY_IAM \
+	    --parameter-overrides Architecture=$(ARCH); \
 	fi
 
 bench: bench-report
