@@ -4,7 +4,9 @@
 #   make test    install what the tests need, then format check, clippy, all tests
 #   make bench   benchmarks (numbers, not pass/fail)
 #   make build   Lambda zip artifacts (cargo-lambda + zig, x86_64)
+#   make deploy  sam build + sam deploy to your AWS account (README: "Deploy to AWS")
 #   make lint    format check and clippy only
+#   make lint-infra  cfn-lint, sam validate --lint and checkov on infra/template.yaml (offline)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,14 +17,26 @@ PYTHON ?= python3
 VENV   := .venv
 MOTO_VERSION        := 5.2.5
 CARGO_LAMBDA_VERSION := 1.9.2
+# Infrastructure checks. aws-sam-cli pins a compatible cfn-lint range; the two are installed
+# together so pip picks one set. checkov pins its own boto3, so it gets a venv of its own.
+VENV_INFRA   := .venv-infra
+VENV_CHECKOV := .venv-checkov
+SAM_CLI_VERSION  := 1.170.0
+CFN_LINT_VERSION := 1.58.0
+CHECKOV_VERSION  := 3.3.30
+TEMPLATE := infra/template.yaml
+# Lint and validate need no AWS account: a fixed region, no telemetry, no credentials read.
+INFRA_OFFLINE := SAM_CLI_TELEMETRY=0 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 PORT ?= 8080
 
 export LOGOFILL_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
-.PHONY: help run test test-rust test-web lint fmt-check clippy build bench bench-report bench-image bench-worker bench-amplification tools-test tools-web tools-build clean
+.PHONY: help run test test-rust test-web lint lint-infra fmt-check clippy build deploy \
+        bench bench-report bench-image bench-worker bench-amplification \
+        tools-test tools-web tools-build tools-infra tools-checkov clean
 
 help:
-	@echo "make run | test | bench | build | lint | clean"
+	@echo "make run | test | bench | build | deploy | lint | lint-infra | clean"
 
 ## ---- tools (installed on demand, pinned, into ignored folders) -----------------------
 
@@ -56,6 +70,26 @@ $(VENV)/.cargo-lambda-$(CARGO_LAMBDA_VERSION): | $(VENV)/bin/python
 
 tools-build: $(VENV)/.cargo-lambda-$(CARGO_LAMBDA_VERSION)
 
+$(VENV_INFRA)/bin/python:
+	$(PYTHON) -m venv $(VENV_INFRA)
+
+# AWS SAM CLI (sam build / deploy / validate) and cfn-lint.
+$(VENV_INFRA)/.sam-$(SAM_CLI_VERSION)-cfn-lint-$(CFN_LINT_VERSION): | $(VENV_INFRA)/bin/python
+	$(VENV_INFRA)/bin/pip install --quiet --disable-pip-version-check \
+	  'aws-sam-cli==$(SAM_CLI_VERSION)' 'cfn-lint==$(CFN_LINT_VERSION)'
+	touch $@
+
+tools-infra: $(VENV_INFRA)/.sam-$(SAM_CLI_VERSION)-cfn-lint-$(CFN_LINT_VERSION)
+
+$(VENV_CHECKOV)/bin/python:
+	$(PYTHON) -m venv $(VENV_CHECKOV)
+
+$(VENV_CHECKOV)/.checkov-$(CHECKOV_VERSION): | $(VENV_CHECKOV)/bin/python
+	$(VENV_CHECKOV)/bin/pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
+tools-checkov: $(VENV_CHECKOV)/.checkov-$(CHECKOV_VERSION)
+
 ## ---- the two commands ------------------------------------------------------------------
 
 # The `local` profile: optimised code without the release profile's fat LTO, so the first
@@ -63,7 +97,7 @@ tools-build: $(VENV)/.cargo-lambda-$(CARGO_LAMBDA_VERSION)
 run:
 	$(CARGO) run --profile local --bin logofill -- dev --port $(PORT)
 
-test: tools-test fmt-check clippy test-rust test-web
+test: tools-test fmt-check clippy lint-infra test-rust test-web
 
 test-rust:
 	$(CARGO) build --workspace --bins
@@ -82,6 +116,15 @@ test-web: tools-web
 
 lint: fmt-check clippy
 
+# Every check runs locally: `sam validate --lint` translates the SAM template and runs
+# cfn-lint in-process; neither it nor checkov (--skip-download) calls AWS or any other host.
+# Skipped checkov checks are listed, with a reason each, in the resources' Metadata.
+lint-infra: tools-infra tools-checkov
+	$(INFRA_OFFLINE) $(VENV_INFRA)/bin/cfn-lint $(TEMPLATE)
+	$(INFRA_OFFLINE) $(VENV_INFRA)/bin/sam validate --lint --region us-east-1 --template-file $(TEMPLATE)
+	$(VENV_CHECKOV)/bin/checkov --skip-download --quiet --compact --framework cloudformation \
+	  -f $(TEMPLATE)
+
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
@@ -90,8 +133,28 @@ clippy:
 
 build: tools-build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --x86-64 \
-	  --bin logofill-report --output-format zip
-	@ls -l target/lambda/*/bootstrap target/lambda/*/bootstrap.zip
+	  --bin logofill-report --bin logofill-worker --output-format zip
+	@ls -l $${CARGO_TARGET_DIR:-target}/lambda/logofill-{report,worker}/bootstrap.zip
+
+# First deploy: `sam deploy --guided` asks for the stack name, region and parameters and
+# saves the answers to infra/samconfig.toml (ignored by git); later deploys reuse them.
+# sam build runs `cargo lambda build` (rust-cargolambda, a SAM beta feature), so cargo-lambda
+# from $(VENV) goes on PATH. ARCH picks the build target and must match the stack's
+# Architecture parameter (a binary of the other architecture would not start).
+ARCH ?= x86_64
+deploy: tools-build tools-infra
+	@if [ -f infra/samconfig.toml ] && ! grep -Eq 'Architecture=(\\?")?$(ARCH)' infra/samconfig.toml; then \
+	  echo "infra/samconfig.toml deploys another Architecture than ARCH=$(ARCH): make them agree" >&2; \
+	  exit 2; \
+	fi
+	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CURDIR)/$(VENV_INFRA)/bin/sam build \
+	  --beta-features --parameter-overrides Architecture=$(ARCH)
+	cd infra && if [ -f samconfig.toml ]; then \
+	  $(CURDIR)/$(VENV_INFRA)/bin/sam deploy; \
+	else \
+	  $(CURDIR)/$(VENV_INFRA)/bin/sam deploy --guided --capabilities CAPABILITY_IAM \
+	    --parameter-overrides Architecture=$(ARCH); \
+	fi
 
 bench: bench-report
 
@@ -102,4 +165,4 @@ bench-report: tools-test
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VENV_INFRA) $(VENV_CHECKOV) infra/.aws-sam
