@@ -156,7 +156,7 @@ deploy: tools-build tools-infra
 	    --parameter-overrides Architecture=$(ARCH); \
 	fi
 
-bench: bench-report
+bench: bench-report bench-image bench-worker bench-amplification
 
 bench-report: tools-test
 	$(CARGO) bench -p logofill-report --bench report
@@ -166,3 +166,18 @@ bench-report: tools-test
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV) $(VENV_INFRA) $(VENV_CHECKOV) infra/.aws-sam
+
+# logofill vs sharp (libvips) on a generated corpus; needs /usr/bin/time and Pillow.
+bench-image: | $(VENV)/bin/python
+	@command -v /usr/bin/time >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq time >/dev/null; }
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'pillow==11.3.0'
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash crates/logofill-image/bench/run.sh
+
+bench-worker: tools-test
+	$(CARGO) build --release --bin logofill-worker
+	$(CARGO) bench -p logofill-tests --bench worker_batch
+
+bench-amplification:
+	$(CARGO) bench -p logofill-dev --bench amplification

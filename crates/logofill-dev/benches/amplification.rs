@@ -117,7 +117,7 @@ async fn source(State(f): State<Fixture>, UrlPath(file): UrlPath<String>) -> imp
         StatusCode::OK,
         [("content-type", "image/svg+xml")],
         format!(
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 60"><rect width="120" height="60" rx="8" fill="hsl({hue},60%,45%)"/><circle cx="30" cy="30" r="18" fill="#fff"/></svg>"#
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 60"><rect width="120" height="60" rx="8" fill="hsl({hue},60%,45%)"/><circle cx="30" cy="30" r="18" fill="#fff"/></svg>"##
         ),
     )
 }
