@@ -333,23 +333,18 @@ async fn a_stale_placeholder_is_replaced_and_a_fresh_one_is_kept() {
 struct Scripted;
 
 impl RecordProcessor for Scripted {
-    fn process(
-        &self,
-        body: String,
-    ) -> impl std::future::Future<Output = (Outcome, Timings)> + Send {
-        async move {
-            if body.contains("panic") {
-                panic!("scripted panic for {body}");
-            }
-            let outcome = if body.contains("fail") {
-                Outcome::Retry {
-                    reason: "scripted".into(),
-                }
-            } else {
-                Outcome::Stored { source_url: body }
-            };
-            (outcome, Timings::default())
+    async fn process(&self, body: String) -> (Outcome, Timings) {
+        if body.contains("panic") {
+            panic!("scripted panic for {body}");
         }
+        let outcome = if body.contains("fail") {
+            Outcome::Retry {
+                reason: "scripted".into(),
+            }
+        } else {
+            Outcome::Stored { source_url: body }
+        };
+        (outcome, Timings::default())
     }
 }
 

@@ -79,15 +79,19 @@ fn check_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
     if ip.is_unspecified() {
         return Some("unspecified (::)");
     }
-    // ::ffff:a.b.c.d (IPv4-mapped) and ::a.b.c.d (IPv4-compatible, deprecated).
-    if s[0..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || s[5] == 0) {
+    // ::ffff:a.b.c.d (IPv4-mapped): the kernel delivers it to the IPv4 address itself, so the
+    // loopback opt-in applies to it as to 127.0.0.0/8.
+    if s[0..6] == [0, 0, 0, 0, 0, 0xffff] {
         return check_v4(embedded, allow_loopback)
             .map(|_| "an IPv6 form of a blocked IPv4 address");
     }
-    // 64:ff9b::/96, NAT64 well-known prefix.
+    // ::a.b.c.d (IPv4-compatible, deprecated) is not this machine's loopback: never opted in.
+    if s[0..6] == [0, 0, 0, 0, 0, 0] {
+        return check_v4(embedded, false).map(|_| "an IPv6 form of a blocked IPv4 address");
+    }
+    // 64:ff9b::/96, NAT64 well-known prefix: a gateway would reach its own 127.x, never ours.
     if s[0..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return check_v4(embedded, allow_loopback)
-            .map(|_| "a NAT64 form of a blocked IPv4 address");
+        return check_v4(embedded, false).map(|_| "a NAT64 form of a blocked IPv4 address");
     }
     if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
         return Some("local-use NAT64 (64:ff9b:1::/48)");

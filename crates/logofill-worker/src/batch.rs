@@ -65,13 +65,17 @@ impl BatchReport {
 }
 
 /// Process a batch and build the partial batch response.
+/// A FIFO message group (or a lone standard-queue record): its id and its records in order,
+/// each with its index in the batch.
+type Group = (Option<String>, Vec<(usize, SqsMessage)>);
+
 pub async fn process_batch<P: RecordProcessor>(
     processor: Arc<P>,
     records: Vec<SqsMessage>,
     concurrency: usize,
 ) -> (SqsBatchResponse, BatchReport) {
     // Group by MessageGroupId (FIFO); on a standard queue every record is its own group.
-    let mut groups: Vec<(Option<String>, Vec<(usize, SqsMessage)>)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for (index, record) in records.into_iter().enumerate() {
         let group = record.attributes.get("MessageGroupId").cloned();
         match group

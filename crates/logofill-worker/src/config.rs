@@ -109,8 +109,7 @@ impl DirectorySource {
                 );
             }
             Ok(DirectorySource::File(path.into()))
-        } else if raw.starts_with("s3://") {
-            let rest = &raw["s3://".len()..];
+        } else if let Some(rest) = raw.strip_prefix("s3://") {
             if rest.is_empty() || rest.starts_with('/') {
                 return Err("an s3:// directory needs a bucket (s3://bucket/prefix/)".into());
             }

@@ -23,10 +23,7 @@ where
     S: logofill_core::store::LogoStore + 'static,
     F: logofill_core::Fetcher + 'static,
 {
-    fn process(
-        &self,
-        body: String,
-    ) -> impl std::future::Future<Output = (Outcome, Timings)> + Send {
-        async move { self.process_body(&body).await }
+    async fn process(&self, body: String) -> (Outcome, Timings) {
+        self.process_body(&body).await
     }
 }

@@ -21,17 +21,11 @@ pub enum AnyDirectory {
 }
 
 impl CompanyDirectory for AnyDirectory {
-    fn lookup(
-        &self,
-        id: &CompanyId,
-    ) -> impl std::future::Future<Output = Result<Option<CompanyRecord>, DirectoryError>> + Send
-    {
-        async move {
-            match self {
-                AnyDirectory::File(d) => d.lookup(id).await,
-                AnyDirectory::S3(d) => d.lookup(id).await,
-                AnyDirectory::Http(d) => d.lookup(id).await,
-            }
+    async fn lookup(&self, id: &CompanyId) -> Result<Option<CompanyRecord>, DirectoryError> {
+        match self {
+            AnyDirectory::File(d) => d.lookup(id).await,
+            AnyDirectory::S3(d) => d.lookup(id).await,
+            AnyDirectory::Http(d) => d.lookup(id).await,
         }
     }
 }
@@ -51,8 +45,10 @@ pub fn fetcher(settings: &WorkerSettings) -> anyhow::Result<Arc<GuardedFetcher>>
 
 /// The image pipeline for these settings.
 pub fn pipeline(settings: &WorkerSettings) -> anyhow::Result<Arc<Pipeline>> {
-    let mut options = PipelineOptions::default();
-    options.sizes = settings.sizes.clone();
+    let mut options = PipelineOptions {
+        sizes: settings.sizes.clone(),
+        ..PipelineOptions::default()
+    };
     options.limits.max_pixels = settings.max_pixels;
     options.limits.max_input_bytes = settings.fetch_max_bytes;
     Ok(Arc::new(Pipeline::new(options)?))
