@@ -11,8 +11,10 @@ use clap::{Parser, Subcommand};
 mod output;
 mod placeholder;
 mod process;
+mod replay;
 
-/// Fill in missing company logos: render logo files and placeholders into square PNG + WebP sets.
+/// Fill in missing company logos: render logo files and placeholders into square PNG + WebP
+/// sets, and replay the dead-letter queue.
 #[derive(Debug, Parser)]
 #[command(name = "logofill", version, propagate_version = true)]
 struct Cli {
@@ -24,6 +26,7 @@ struct Cli {
 enum Command {
     Process(process::ProcessArgs),
     Placeholder(placeholder::PlaceholderArgs),
+    Replay(replay::ReplayArgs),
 }
 
 impl Command {
@@ -31,6 +34,7 @@ impl Command {
         match self {
             Command::Process(args) => args.run(),
             Command::Placeholder(args) => args.run(),
+            Command::Replay(args) => args.run(),
         }
     }
 }
