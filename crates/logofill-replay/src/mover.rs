@@ -214,7 +214,8 @@ pub fn fifo_group(message: &DlqMessage, info: &BodyInfo) -> String {
         .unwrap_or_else(|| message.message_id.clone())
 }
 
-/// Move messages. `Err` only when the run could not start (nothing touched); otherwise the
+/// Move messages. `progress` is called once before the first receive and after every
+/// batch. `Err` only when the run could not start (nothing touched); otherwise the
 /// report says what happened, including an error that stopped the run part-way.
 pub async fn run_move<Q: ReplayQueue>(
     queue: &Q,
@@ -263,6 +264,8 @@ pub async fn run_move<Q: ReplayQueue>(
     let mut holds = Holds::new(&opts.dlq, opts.visibility);
     let mut seen: HashSet<String> = HashSet::new();
     let mut pacer = Pacer::new(opts.rate);
+    // The first call comes before anything is received: the caller can say what will happen.
+    progress(&report);
 
     loop {
         if stop.load(Ordering::SeqCst) {
