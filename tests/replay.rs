@@ -36,16 +36,19 @@ fn body(company: &str, n: usize) -> String {
     )
 }
 
+/// A message attribute as SQS returns it: data type, string value, binary value.
+type Attr = (String, Option<String>, Option<Vec<u8>>);
+
 /// A message as the test sends it and later finds it: body and message attributes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Found {
     body: String,
-    attributes: BTreeMap<String, (String, Option<String>, Option<Vec<u8>>)>,
+    attributes: BTreeMap<String, Attr>,
 }
 
 fn attribute_map(
     attrs: Option<&std::collections::HashMap<String, MessageAttributeValue>>,
-) -> BTreeMap<String, (String, Option<String>, Option<Vec<u8>>)> {
+) -> BTreeMap<String, Attr> {
     attrs
         .map(|a| {
             a.iter()
