@@ -19,7 +19,7 @@ PORT ?= 8080
 
 export LOGOFILL_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
-.PHONY: help run test lint fmt-check clippy build bench bench-report tools-test tools-build clean
+.PHONY: help run test lint fmt-check clippy build bench bench-report bench-replay tools-test tools-build clean
 
 help:
 	@echo "make run | test | bench | build | lint | clean"
@@ -71,12 +71,17 @@ build: tools-build
 	  --bin logofill-report --output-format zip
 	@ls -l target/lambda/*/bootstrap target/lambda/*/bootstrap.zip
 
-bench: bench-report
+bench: bench-report bench-replay
 
 bench-report: tools-test
 	$(CARGO) bench -p logofill-report --bench report
 	$(CARGO) build --release --bin logofill-report
 	$(CARGO) bench -p logofill-tests --bench report_burst
+
+# `logofill replay move` against a bare SDK receive/send/delete loop, same moto_server.
+bench-replay: tools-test
+	$(CARGO) build --release --bin logofill
+	$(CARGO) bench -p logofill-tests --bench replay_move
 
 clean:
 	$(CARGO) clean

@@ -195,8 +195,8 @@ pub async fn export<Q: ReplayQueue>(
         let (fresh, repeats): (Vec<_>, Vec<_>) = received
             .into_iter()
             .partition(|m| !seen.contains(&m.message_id));
-        if !repeats.is_empty() {
-            let _ = release(queue, &opts.dlq, &repeats).await;
+        for m in repeats {
+            holds.hold(m);
         }
         if fresh.is_empty() {
             report.stopped = Some(StopReason::OnlySeenLeft);

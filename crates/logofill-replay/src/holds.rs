@@ -7,6 +7,7 @@
 //! messages is extended while the run lasts; if the run dies, SQS makes them visible when the
 //! timeout runs out, still in the queue.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -48,7 +49,8 @@ pub async fn release<Q: ReplayQueue>(
 pub struct Holds {
     url: String,
     visibility: Duration,
-    held: Vec<(DlqMessage, Instant)>,
+    /// By message id: a message received again (its hold ran out) replaces its old handle.
+    held: HashMap<String, (DlqMessage, Instant)>,
 }
 
 /// What giving the held messages back came to.
@@ -65,7 +67,7 @@ impl Holds {
         Holds {
             url: url.to_owned(),
             visibility,
-            held: Vec::new(),
+            held: HashMap::new(),
         }
     }
 
@@ -78,23 +80,29 @@ impl Holds {
     }
 
     pub fn hold(&mut self, message: DlqMessage) {
-        self.held.push((message, Instant::now()));
+        self.held
+            .insert(message.message_id.clone(), (message, Instant::now()));
     }
 
     /// Extend the messages held for more than half their timeout.
     pub async fn keep_alive<Q: ReplayQueue>(&mut self, queue: &Q) -> Result<(), ReplayError> {
         let due_before = Instant::now() - self.visibility / 2;
-        let due: Vec<usize> = (0..self.held.len())
-            .filter(|&i| self.held[i].1 <= due_before)
+        let due: Vec<String> = self
+            .held
+            .iter()
+            .filter(|(_, (_, at))| *at <= due_before)
+            .map(|(id, _)| id.clone())
             .collect();
         for chunk in due.chunks(MAX_BATCH) {
-            let batch: Vec<&DlqMessage> = chunk.iter().map(|&i| &self.held[i].0).collect();
+            let batch: Vec<&DlqMessage> = chunk.iter().map(|id| &self.held[id].0).collect();
             queue
                 .set_visibility_batch(&self.url, &handles(batch), self.visibility)
                 .await?;
             let now = Instant::now();
-            for &i in chunk {
-                self.held[i].1 = now;
+            for id in chunk {
+                if let Some(entry) = self.held.get_mut(id) {
+                    entry.1 = now;
+                }
             }
         }
         Ok(())
@@ -103,7 +111,7 @@ impl Holds {
     /// Give every held message back (visible now). Never fails: what cannot be released now
     /// is counted, and SQS releases it when its timeout ends.
     pub async fn release_all<Q: ReplayQueue>(&mut self, queue: &Q) -> Released {
-        let held: Vec<DlqMessage> = self.held.drain(..).map(|(m, _)| m).collect();
+        let held: Vec<DlqMessage> = self.held.drain().map(|(_, (m, _))| m).collect();
         let mut out = Released::default();
         for chunk in held.chunks(MAX_BATCH) {
             if out.error.is_some() {

@@ -92,6 +92,10 @@ pub async fn peek<Q: ReplayQueue>(
     let mut seen = std::collections::HashSet::new();
     let mut failure = None;
     while messages.len() < max {
+        if let Err(e) = holds.keep_alive(queue).await {
+            failure = Some(e);
+            break;
+        }
         let want = (max - messages.len()).min(MAX_BATCH);
         match queue.receive(dlq, want, wait, PEEK_VISIBILITY).await {
             Ok(batch) if batch.is_empty() => break,

@@ -304,14 +304,9 @@ pub async fn run_move<Q: ReplayQueue>(
         let (fresh, repeats): (Vec<_>, Vec<_>) = received
             .into_iter()
             .partition(|m| !seen.contains(&m.message_id));
-        if !repeats.is_empty() {
-            // Held too long or refused earlier in this run: give them back untouched.
-            if let Err(e) = release(queue, &opts.dlq, &repeats).await {
-                report.stop_with(e);
-                holds_back(&mut holds, fresh);
-                break;
-            }
-        }
+        // Seen earlier in this run and shown again because their hold ran out: hold them
+        // again (with the new receipt handle), untouched.
+        holds_back(&mut holds, repeats);
         if fresh.is_empty() {
             report.stopped = Some(StopReason::OnlySeenLeft);
             break;
@@ -380,19 +375,14 @@ pub async fn run_move<Q: ReplayQueue>(
             }
         };
         let mut sent: Vec<(DlqMessage, BodyInfo)> = Vec::with_capacity(batch.len());
-        let mut kept: Vec<DlqMessage> = Vec::new();
         for (i, (m, info)) in batch.into_iter().enumerate() {
             let id = i.to_string();
             if let Some(f) = refused.iter().find(|f| f.entry_id == id) {
+                // Stays in the DLQ; held to the end so this run does not receive it again.
                 report.fail(&m, info.company_key(), &f.code, &f.message);
-                kept.push(m);
+                holds.hold(m);
             } else {
                 sent.push((m, info));
-            }
-        }
-        if !kept.is_empty() {
-            if let Err(e) = release(queue, &opts.dlq, &kept).await {
-                report.stop_with(e);
             }
         }
         // Only now, and only for what the target accepted.
