@@ -4,9 +4,9 @@
 //! bodies for the per-company tally, the hold/seen bookkeeping, process start-up, the SDK
 //! client from the standard chain) shows as the gap. Target: the tool at 90% or more of it.
 //!
-//! Runs alternate (tool, loop, tool, loop, ...) on a freshly filled DLQ each time, so a
+//! Runs alternate (tool, loop, tool, loop, ...) on fresh, freshly filled queues each time, so a
 //! server that slows as it ages hurts both the same. Both stop after exactly N messages.
-//! `LOGOFILL_BENCH_MESSAGES` (default 3000) and `LOGOFILL_BENCH_ROUNDS` (default 3) tune it.
+//! `LOGOFILL_BENCH_MESSAGES` (default 1000) and `LOGOFILL_BENCH_ROUNDS` (default 3) tune it.
 //! Run with `make bench-replay` (it builds the release binary first).
 
 use std::collections::HashMap;
@@ -58,14 +58,6 @@ async fn fill(sqs: &Client, dlq: &str, n: usize) {
     for t in tasks {
         t.await.unwrap();
     }
-}
-
-async fn purge(sqs: &Client, url: &str) {
-    sqs.purge_queue()
-        .queue_url(url)
-        .send()
-        .await
-        .expect("purge");
 }
 
 /// The bare loop: receive 10, send them, delete what was sent. Message attributes are
@@ -159,17 +151,17 @@ fn rate(n: usize, took: Duration) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let n = env_or("LOGOFILL_BENCH_MESSAGES", 3000);
+    let n = env_or("LOGOFILL_BENCH_MESSAGES", 1000);
     let rounds = env_or("LOGOFILL_BENCH_ROUNDS", 3);
     let moto = MotoServer::start();
     let sqs = sqs_client(&moto.endpoint).await;
-    let (target, dlq) = create_queue_with_dlq(&sqs, "logofill-bench", 5, 30).await;
     let mut results: HashMap<&str, Vec<f64>> = HashMap::new();
     println!("replay move: {n} messages per run, {rounds} rounds, moto_server on loopback");
     for round in 1..=rounds {
         for which in ["logofill replay move", "raw SDK loop"] {
-            purge(&sqs, &dlq).await;
-            purge(&sqs, &target).await;
+            // Fresh queues per run (SQS allows one purge a minute per queue).
+            let name = format!("bench-{round}-{}", which.len());
+            let (target, dlq) = create_queue_with_dlq(&sqs, &name, 5, 30).await;
             fill(&sqs, &dlq, n).await;
             let started = Instant::now();
             let moved = if which == "raw SDK loop" {
