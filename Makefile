@@ -32,7 +32,7 @@ PORT ?= 8080
 export LOGOFILL_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
 .PHONY: help run test test-rust test-web lint lint-infra fmt-check clippy build deploy \
-        bench bench-report bench-image bench-worker bench-amplification \
+        bench bench-report bench-replay bench-image bench-worker bench-amplification \
         tools-test tools-web tools-build tools-infra tools-checkov clean
 
 help:
@@ -156,12 +156,17 @@ deploy: tools-build tools-infra
 	    --parameter-overrides Architecture=$(ARCH); \
 	fi
 
-bench: bench-report bench-image bench-worker bench-amplification
+bench: bench-report bench-replay bench-image bench-worker bench-amplification
 
 bench-report: tools-test
 	$(CARGO) bench -p logofill-report --bench report
 	$(CARGO) build --release --bin logofill-report
 	$(CARGO) bench -p logofill-tests --bench report_burst
+
+# `logofill replay move` against a bare SDK receive/send/delete loop, same moto_server.
+bench-replay: tools-test
+	$(CARGO) build --release --bin logofill
+	$(CARGO) bench -p logofill-tests --bench replay_move
 
 clean:
 	$(CARGO) clean

@@ -14,8 +14,10 @@ mod enqueue;
 mod output;
 mod placeholder;
 mod process;
+mod replay;
 
-/// Fill in missing company logos: run the system locally, render logos, enqueue companies.
+/// Fill in missing company logos: run the system locally, render logos, enqueue companies,
+/// replay the dead-letter queue.
 #[derive(Debug, Parser)]
 #[command(name = "logofill", version, propagate_version = true)]
 struct Cli {
@@ -29,6 +31,7 @@ enum Command {
     Process(process::ProcessArgs),
     Placeholder(placeholder::PlaceholderArgs),
     Enqueue(enqueue::EnqueueArgs),
+    Replay(replay::ReplayArgs),
 }
 
 impl Command {
@@ -38,6 +41,7 @@ impl Command {
             Command::Process(args) => args.run(),
             Command::Enqueue(args) => args.run(),
             Command::Placeholder(args) => args.run(),
+            Command::Replay(args) => args.run(),
         }
     }
 }
