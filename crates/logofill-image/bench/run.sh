@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: logofill vs sharp (libvips) doing the same job over the same corpus:
-# fit 64/128/256, pad to square, PNG + WebP. Prints images/s, median ms per category, peak RSS
-# and failures for both.
+# fit 64/128/256, pad to square, PNG + WebP. Prints images/s, CPU time, median ms per category,
+# peak RSS and failures for each. sharp runs two ways (one pipeline per output, and decode once
+# then resize), and logofill is compared with the faster of the two.
 #
 #   bash crates/logofill-image/bench/run.sh        (from the repository root, or anywhere)
 #
@@ -40,13 +41,15 @@ for c in photo jpeg16mp png16mp png24mp bomb; do find "$work/corpus/$c" -type f 
 
 # One process per run, so peak RSS belongs to that run alone.
 for run in logos photo jpeg16mp png16mp png24mp bomb; do
-  for tool in logofill sharp; do
+  for tool in logofill sharp sharp-once; do
     echo "== $tool: $run" >&2
     out="$work/out/$tool/$run"
     if [ "$tool" = logofill ]; then
       cmd=("$bin" process --json --list "$work/lists/$run.txt" --out "$out")
+    elif [ "$tool" = sharp ]; then
+      cmd=(node "$here/sharp-process.js" --mode per-size --list "$work/lists/$run.txt" --out "$out")
     else
-      cmd=(node "$here/sharp-process.js" --list "$work/lists/$run.txt" --out "$out")
+      cmd=(node "$here/sharp-process.js" --mode once --list "$work/lists/$run.txt" --out "$out")
     fi
     /usr/bin/time -v -o "$work/results/$tool.$run.time" "${cmd[@]}" > "$work/results/$tool.$run.jsonl" || true
   done

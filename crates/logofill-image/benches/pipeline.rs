@@ -2,7 +2,10 @@
 //! side-by-side comparison with sharp over a whole corpus is `bench/run.sh`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use logofill_image::{Pipeline, PipelineOptions};
+use logofill_image::{ImageError, Pipeline, PipelineOptions};
+
+#[path = "../tests/util/bomb.rs"]
+mod bomb;
 
 fn png_logo(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbaImage::from_fn(w, h, |x, y| {
@@ -31,6 +34,14 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("placeholder", |b| {
         b.iter(|| pipeline.placeholder("acme-1", "Acme").unwrap())
+    });
+    // Target: a 20000x20000 PNG of about 1.2 MB is refused in at most 3 ms.
+    let bomb = bomb::png_bomb();
+    c.bench_function("refuse 20000x20000 png bomb", |b| {
+        b.iter(|| {
+            let e = pipeline.render("bomb.png", &bomb).unwrap_err();
+            assert!(matches!(e, ImageError::TooManyPixels { .. }), "{e}");
+        })
     });
 }
 
