@@ -179,6 +179,7 @@ bench-image: | $(VENV)/bin/python
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq time >/dev/null; }
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'pillow==11.3.0'
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash crates/logofill-image/bench/run.sh
+	$(CARGO) bench -p logofill-image --bench pipeline
 
 bench-worker: tools-test
 	$(CARGO) build --release --bin logofill-worker
