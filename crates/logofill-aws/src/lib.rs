@@ -5,6 +5,7 @@
 //! C/CMake build of aws-lc on the way), the SDK's standard credential and region chain, and
 //! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SQS` honoured for local servers and tests.
 
+pub mod lambda;
 pub mod s3;
 pub mod sqs;
 

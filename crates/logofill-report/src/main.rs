@@ -9,33 +9,17 @@ use std::time::Instant;
 use anyhow::Context as _;
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{service_fn, LambdaEvent};
-use logofill_aws::{sdk_config, AwsTimeouts, SqsQueue};
+use logofill_aws::{lambda, sdk_config, AwsTimeouts, SqsQueue};
 use logofill_core::config::ProcessEnv;
 use logofill_core::{ReportService, SystemClock};
 use logofill_report::{handle_event, metrics_line, ReportSettings};
 use tracing::Instrument as _;
 
 fn main() -> anyhow::Result<()> {
-    let settings = match ReportSettings::from_env(&ProcessEnv) {
-        Ok(settings) => settings,
-        Err(err) => {
-            eprintln!("logofill-report: configuration error: {err}");
-            std::process::exit(2);
-        }
-    };
-    tracing_subscriber::fmt()
-        .json()
-        .with_max_level(settings.log_level)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .with_ansi(false)
-        .init();
-    // One thread: a Lambda at 128 MB has a fraction of a vCPU, and one request at a time.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let settings =
+        lambda::settings_or_exit("logofill-report", ReportSettings::from_env(&ProcessEnv));
+    lambda::init_json_logs(settings.log_level);
+    let runtime = lambda::runtime().context("starting the async runtime")?;
     runtime.block_on(serve(settings))
 }
 
@@ -60,18 +44,11 @@ async fn serve(settings: ReportSettings) -> anyhow::Result<()> {
                     "report handled"
                 )
             });
-            let line = metrics_line(&counts, started, chrono_now_ms());
+            let line = metrics_line(&counts, started, lambda::unix_ms());
             let _ = writeln!(std::io::stdout().lock(), "{line}");
             Ok::<_, std::convert::Infallible>(response)
         },
     ))
     .await
     .map_err(|e| anyhow::anyhow!("Lambda runtime stopped: {e}"))
-}
-
-fn chrono_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

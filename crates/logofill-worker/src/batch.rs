@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
 use logofill_core::metrics::{emf_line, Unit};
@@ -198,12 +197,4 @@ fn company_hint(body: &str) -> String {
                 .map(|s| s.chars().take(64).collect())
         })
         .unwrap_or_else(|| "?".into())
-}
-
-/// Milliseconds since the epoch, for EMF.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_millis() as i64
 }
