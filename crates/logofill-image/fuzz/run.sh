@@ -2,7 +2,13 @@
 # Runs the bytes -> variants fuzz target for SECONDS (default 600) on a seed corpus made of the
 # test fixtures. Needs `cargo install cargo-fuzz`; RUSTC_BOOTSTRAP=1 lets it use a stable
 # toolchain. Crashes are written to fuzz/artifacts/render/. Extra arguments go to libFuzzer, e.g.
-# `-fork=1 -ignore_crashes=1` to keep going after a crash and count them.
+# `-fork=1 -ignore_crashes=1` to keep going after a crash and count them, or `-len_control=0` to
+# try long inputs from the start.
+#
+# Memory: any single allocation over 256 MB is reported as a bug (-malloc_limit_mb; the
+# pipeline's own decode bound is 80 MiB). The whole-process limit is higher (-rss_limit_mb=2048)
+# because AddressSanitizer's quarantine and libFuzzer's in-memory corpus grow the fuzzer's RSS
+# far beyond what the pipeline itself holds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 seconds="${1:-600}"
@@ -14,4 +20,4 @@ cp -n "$here"/seeds/* "$corpus"/ 2>/dev/null || true
 cd "$here"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/target}"
-cargo fuzz run render "$corpus" -- -max_total_time="$seconds" -rss_limit_mb=512 -timeout=10 -max_len=65536 -print_final_stats=1 "$@"
+cargo fuzz run render "$corpus" -- -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout=10 -max_len=65536 -print_final_stats=1 "$@"
