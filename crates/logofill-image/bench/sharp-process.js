@@ -25,7 +25,8 @@ const mode = args.includes('--mode') ? arg('--mode') : 'per-size';
 if (!['per-size', 'once'].includes(mode)) throw new Error(`unknown --mode ${mode}`);
 const OPEN = { limitInputPixels: 16_000_000, animated: false, failOn: 'error' };
 const FIT = { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 }, kernel: 'lanczos3' };
-const PNG = { compressionLevel: 9, adaptiveFiltering: true };
+// The encoder settings logofill uses (crates/logofill-image/src/encode.rs).
+const PNG = { compressionLevel: 6, adaptiveFiltering: true };
 const WEBP = { quality: 85, alphaQuality: 100, effort: 4 };
 fs.mkdirSync(out, { recursive: true });
 
