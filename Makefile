@@ -7,6 +7,7 @@
 #   make deploy  sam build + sam deploy to your AWS account (README: "Deploy to AWS")
 #   make lint    format check and clippy only
 #   make lint-infra  cfn-lint, sam validate --lint and checkov on infra/template.yaml (offline)
+#   make fuzz    the image pipeline's bytes -> variants fuzz target (FUZZ_SECONDS, default 600)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,6 +18,8 @@ PYTHON ?= python3
 VENV   := .venv
 MOTO_VERSION        := 5.2.5
 CARGO_LAMBDA_VERSION := 1.9.2
+CARGO_FUZZ_VERSION   := 0.13.2
+FUZZ_SECONDS ?= 600
 # Infrastructure checks. aws-sam-cli pins a compatible cfn-lint range; the two are installed
 # together so pip picks one set. checkov pins its own boto3, so it gets a venv of its own.
 VENV_INFRA   := .venv-infra
@@ -32,11 +35,11 @@ PORT ?= 8080
 export LOGOFILL_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
 .PHONY: help run test test-rust test-web lint lint-infra fmt-check clippy build deploy \
-        bench bench-report bench-replay bench-image bench-worker bench-amplification \
+        bench bench-report bench-replay bench-image bench-worker bench-amplification fuzz \
         tools-test tools-web tools-build tools-infra tools-checkov clean
 
 help:
-	@echo "make run | test | bench | build | deploy | lint | lint-infra | clean"
+	@echo "make run | test | bench | build | deploy | lint | lint-infra | fuzz | clean"
 
 ## ---- tools (installed on demand, pinned, into ignored folders) -----------------------
 
@@ -187,3 +190,11 @@ bench-worker: tools-test
 
 bench-amplification:
 	$(CARGO) bench -p logofill-dev --bench amplification
+
+# libFuzzer on the image pipeline (crates/logofill-image/fuzz/run.sh): cargo-fuzz from
+# crates.io, the stable toolchain with RUSTC_BOOTSTRAP=1, its own target dir. A crash is written
+# to crates/logofill-image/fuzz/artifacts/render/ and makes this target fail.
+fuzz:
+	@cargo fuzz --version 2>/dev/null | grep -q ' $(CARGO_FUZZ_VERSION)' || \
+	  $(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+	bash crates/logofill-image/fuzz/run.sh $(FUZZ_SECONDS)
