@@ -162,43 +162,7 @@ fn default_pixel_limit_is_16_megapixels() {
 
 /// Signature, IHDR and a tiny IDAT: the header of a big image without its data.
 fn png_header_only(w: u32, h: u32) -> Vec<u8> {
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    push_chunk(&mut out, b"IHDR", &ihdr);
-    push_chunk(
-        &mut out,
-        b"IDAT",
-        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-    );
-    push_chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for b in bytes {
-        crc ^= *b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+    util::bomb::png_rgb8(w, h, &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
 }
 
 #[test]

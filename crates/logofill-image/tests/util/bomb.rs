@@ -1,19 +1,25 @@
 //! Builds decompression bombs: valid PNGs whose zlib stream inflates to far more than the
-//! pixel limit allows. Shared by `tests/bomb.rs` and the `pipeline` bench.
+//! pixel limit allows, and header-only PNGs. Shared by `tests/bomb.rs`, the other tests (through
+//! `util`) and the `pipeline` bench.
 #![allow(dead_code)]
 
 /// A real 20000x20000 RGB PNG bomb: a valid zlib stream of 1.2 GB of zero rows, about 1.2 MB.
 pub fn png_bomb() -> Vec<u8> {
     let (w, h) = (20_000u32, 20_000u32);
     let row = vec![0u8; 1 + w as usize * 3];
-    let mut z = deflate_zero_rows(&row, h as usize);
+    png_rgb8(w, h, &deflate_zero_rows(&row, h as usize))
+}
+
+/// An 8-bit RGB PNG of `w` x `h` whose one IDAT chunk is `idat`, which may hold fewer rows than
+/// the header declares (a header-only image for limit tests).
+pub fn png_rgb8(w: u32, h: u32, idat: &[u8]) -> Vec<u8> {
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&w.to_be_bytes());
     ihdr.extend_from_slice(&h.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &std::mem::take(&mut z));
+    chunk(&mut out, b"IDAT", idat);
     chunk(&mut out, b"IEND", &[]);
     out
 }

@@ -2,6 +2,8 @@
 //! wherever a Rust encoder can write them; the rest are small files in `fixtures/`.
 #![allow(dead_code)]
 
+pub mod bomb;
+
 use std::io::Cursor;
 use std::path::PathBuf;
 
