@@ -27,15 +27,7 @@ fn check_set(bytes: &[u8], format: SourceFormat, dims: (u32, u32)) -> RgbaImage 
     assert_eq!((src.width, src.height), dims);
     assert_eq!(src.sha256.len(), 64);
     assert_eq!(set.provenance.pipeline_version, PIPELINE_VERSION);
-    let order: Vec<(u32, OutputFormat)> = set.variants.iter().map(|v| (v.size, v.format)).collect();
-    assert_eq!(
-        order,
-        [64, 128, 256]
-            .iter()
-            .flat_map(|s| [(*s, OutputFormat::Png), (*s, OutputFormat::Webp)])
-            .collect::<Vec<_>>(),
-        "ascending, so the largest is written last"
-    );
+    assert_default_variant_order(&set);
     for v in &set.variants {
         assert!(v.bytes.starts_with(match v.format {
             OutputFormat::Png => b"\x89PNG".as_slice(),

@@ -35,14 +35,7 @@ fn same_company_same_bytes_and_every_variant() {
         meta.iter().any(|(k, v)| *k == "kind" && v == "placeholder"),
         "{meta:?}"
     );
-    let order: Vec<(u32, OutputFormat)> = a.variants.iter().map(|v| (v.size, v.format)).collect();
-    assert_eq!(
-        order,
-        [64, 128, 256]
-            .iter()
-            .flat_map(|s| [(*s, OutputFormat::Png), (*s, OutputFormat::Webp)])
-            .collect::<Vec<_>>()
-    );
+    assert_default_variant_order(&a);
     for v in &a.variants {
         let img = decode_output(&v.bytes);
         assert_eq!((img.width(), img.height()), (v.size, v.size));

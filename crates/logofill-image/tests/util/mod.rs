@@ -89,6 +89,18 @@ pub fn encode_with(img: &RgbaImage, format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
+/// The variants of the default sizes in the stored order: ascending, PNG before WebP for each
+/// size, so the largest is written last and its presence means the whole set is there.
+#[track_caller]
+pub fn assert_default_variant_order(set: &RenderedSet) {
+    let order: Vec<(u32, OutputFormat)> = set.variants.iter().map(|v| (v.size, v.format)).collect();
+    let want: Vec<(u32, OutputFormat)> = [64, 128, 256]
+        .iter()
+        .flat_map(|s| [(*s, OutputFormat::Png), (*s, OutputFormat::Webp)])
+        .collect();
+    assert_eq!(order, want, "ascending, so the largest is written last");
+}
+
 pub fn variant(set: &RenderedSet, size: u32, format: OutputFormat) -> &[u8] {
     &set.variants
         .iter()
