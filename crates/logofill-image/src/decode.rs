@@ -6,6 +6,8 @@
 //! JPEG is decoded with a scaled IDCT to the smallest of 1/1, 1/2, 1/4, 1/8 that still covers
 //! the largest variant (libjpeg's and libvips' "shrink on load"): a 16 MP photo costs a 500x500
 //! buffer, not 48 MB, and most of the IDCT work is skipped.
+//! WebP's working set is read from its chunks first (`crate::webp_cost`): the decoder would
+//! otherwise size a lossy frame from that frame's header alone.
 //! EXIF orientation is returned, not applied: rotating the full-size image would double the
 //! memory peak, so it is applied to the small resized variants instead.
 
@@ -17,6 +19,7 @@ use image::codecs::{
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageBuffer, ImageDecoder};
 
+use crate::webp_cost::webp_decode_cost;
 use crate::{ImageError, PipelineLimits, SourceFormat};
 
 /// A decoded raster image, 8 bits per channel, in stored (not yet oriented) order.
@@ -116,6 +119,12 @@ pub(crate) fn decode_raster(
             decode_with(name, format, dec, limits)
         }
         SourceFormat::WebP => {
+            // image-webp sizes a lossy frame's buffers from the frame's own header and keeps
+            // several planes per pixel; both are checked from the chunks first.
+            if let Some(cost) = webp_decode_cost(name, bytes)? {
+                check_dimensions(name, cost.width, cost.height, limits)?;
+                check_alloc(name, cost.bytes, limits)?;
+            }
             let dec = WebPDecoder::new(Cursor::new(bytes))
                 .map_err(|e| map_image_err(name, format, e, limits))?;
             decode_with(name, format, dec, limits)

@@ -21,6 +21,7 @@ mod options;
 mod pipeline;
 mod placeholder;
 mod svg;
+mod webp_cost;
 
 pub use error::ImageError;
 pub use format::SourceFormat;

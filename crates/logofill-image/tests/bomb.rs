@@ -9,7 +9,7 @@ use logofill_image::{ImageError, Pipeline, PipelineOptions};
 
 #[path = "util/bomb.rs"]
 mod bomb_png;
-use bomb_png::{chunk, deflate_zero_rows, png_bomb};
+use bomb_png::{deflate_zero_rows, png_bomb, png_rgb8};
 
 struct Counting;
 
@@ -59,15 +59,24 @@ fn bomb_stream_is_a_valid_png() {
     // The bomb must be a real image, not just a lying header: a small one built the same way
     // decodes to the declared size.
     let row = vec![0u8; 1 + 300 * 3];
-    let z = deflate_zero_rows(&row, 200);
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&300u32.to_be_bytes());
-    ihdr.extend_from_slice(&200u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", &z);
-    chunk(&mut png, b"IEND", &[]);
+    let png = png_rgb8(300, 200, &deflate_zero_rows(&row, 200));
     let img = image::load_from_memory(&png).expect("valid PNG");
     assert_eq!((img.width(), img.height()), (300, 200));
+}
+
+#[test]
+fn webp_frame_larger_than_its_canvas_is_refused_without_allocating_it() {
+    // 332 bytes found by the fuzz target: a 24x16 canvas, a VP8 frame header of 16383x16383.
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fuzz-webp-vp8-larger-than-canvas.webp"
+    ))
+    .unwrap();
+    let pipeline = Pipeline::new(PipelineOptions::default()).unwrap();
+    let before = CURRENT.load(Ordering::SeqCst);
+    PEAK.store(before, Ordering::SeqCst);
+    let e = pipeline.render("oom.webp", &bytes).unwrap_err();
+    let peak = PEAK.load(Ordering::SeqCst) - before;
+    assert!(matches!(e, ImageError::Corrupt { .. }), "{e}");
+    assert!(peak < 64 * 1024, "refusing it allocated {peak} bytes");
 }

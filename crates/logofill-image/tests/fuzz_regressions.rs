@@ -40,3 +40,20 @@ fn webp_animation_with_empty_chroma_is_corrupt_not_a_panic() {
     );
     assert!(e.is_permanent());
 }
+
+/// Extended WebP with a 24x16 canvas whose VP8 frame header declares 16383x16383 (332 bytes):
+/// image-webp 0.2.4 allocates the frame's planes from that header, 256 MiB, before it compares
+/// the frame with the canvas. It must be refused from its chunks, as a corrupt image.
+#[test]
+fn webp_frame_larger_than_its_canvas_is_refused_before_decoding() {
+    let bytes = fixture("fuzz-webp-vp8-larger-than-canvas.webp");
+    let e = pipeline_with(&[16, 48])
+        .render("oom.webp", &bytes)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "oom.webp is not a valid WebP: its VP8 frame declares 16383x16383, larger than its \
+         24x16 canvas"
+    );
+    assert!(e.is_permanent());
+}

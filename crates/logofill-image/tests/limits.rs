@@ -236,6 +236,99 @@ fn progressive_jpeg_counts_its_coefficients() {
     assert!(matches!(e, ImageError::AllocationTooLarge { .. }), "{e}");
 }
 
+/// A WebP encoded by libwebp: lossy (simple VP8, or VP8X + ALPH + VP8 when `rgba` has
+/// transparency) or lossless (VP8L).
+fn webp_of(rgba: &image::RgbaImage, lossless: bool) -> Vec<u8> {
+    let enc = webp::Encoder::from_rgba(rgba.as_raw(), rgba.width(), rgba.height());
+    if lossless {
+        enc.encode_lossless().to_vec()
+    } else {
+        enc.encode(80.0).to_vec()
+    }
+}
+
+#[test]
+fn webp_decode_cost_boundaries() {
+    // 40x25 = 1,000 pixels; VP8 planes are whole macroblocks: 48x32 luma + two 24x16 chroma.
+    let opaque = rgba_image(40, 25, |x, _| [x as u8 * 6, 90, 200, 255]);
+    let alpha = rgba_image(40, 25, |x, _| {
+        [x as u8 * 6, 90, 200, if x < 20 { 0 } else { 255 }]
+    });
+    for (label, bytes, kind, cost) in [
+        // Simple lossy: RGB output and the planes.
+        (
+            "lossy",
+            webp_of(&opaque, false),
+            &b"VP8 "[..],
+            3_000 + 2_304,
+        ),
+        // Lossy with alpha: RGBA output, the planes, and the alpha plane decoded as RGBA and then
+        // taken to one byte a pixel.
+        (
+            "lossy+alpha",
+            webp_of(&alpha, false),
+            &b"VP8X"[..],
+            4_000 + 2_304 + 5_000,
+        ),
+        // Lossless with alpha: decoded straight into the RGBA output.
+        ("lossless+alpha", webp_of(&alpha, true), &b"VP8L"[..], 4_000),
+    ] {
+        assert_eq!(&bytes[12..16], kind, "{label}: encoded as expected");
+        with_limits(PipelineLimits {
+            max_decode_alloc: cost,
+            ..PipelineLimits::default()
+        })
+        .render("w.webp", &bytes)
+        .unwrap_or_else(|e| panic!("{label} at its cost of {cost} bytes: {e}"));
+        let e = with_limits(PipelineLimits {
+            max_decode_alloc: cost - 1,
+            ..PipelineLimits::default()
+        })
+        .render("w.webp", &bytes)
+        .unwrap_err();
+        assert!(
+            matches!(e, ImageError::AllocationTooLarge { needed: Some(n), .. } if n == cost),
+            "{label}: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_16_megapixel_lossy_webp_with_alpha_is_refused_from_its_chunks() {
+    // Headers only: a 4000x4000 canvas with alpha, an ALPH chunk and a VP8 key frame header.
+    // Decoding it would hold 64 MB of output, 24 MB of planes and 80 MB for the alpha plane.
+    let mut body = vec![0x10, 0, 0, 0];
+    body.extend_from_slice(&3999u32.to_le_bytes()[..3]);
+    body.extend_from_slice(&3999u32.to_le_bytes()[..3]);
+    let mut chunks = riff_chunk(b"VP8X", &body);
+    chunks.extend(riff_chunk(b"ALPH", &[1, 0]));
+    let mut vp8 = vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a];
+    vp8.extend_from_slice(&4000u16.to_le_bytes());
+    vp8.extend_from_slice(&4000u16.to_le_bytes());
+    chunks.extend(riff_chunk(b"VP8 ", &vp8));
+    let mut webp = b"RIFF".to_vec();
+    webp.extend_from_slice(&(chunks.len() as u32 + 4).to_le_bytes());
+    webp.extend_from_slice(b"WEBP");
+    webp.extend(chunks);
+    let e = with_limits(PipelineLimits::default())
+        .render("big.webp", &webp)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "big.webp needs 160.2 MiB to decode, over the 80 MiB decoder allocation limit"
+    );
+}
+
+fn riff_chunk(fourcc: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut out = fourcc.to_vec();
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(payload);
+    if payload.len() % 2 == 1 {
+        out.push(0);
+    }
+    out
+}
+
 #[test]
 fn svg_size_and_node_boundaries() {
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="red"/><circle r="2"/></svg>"#;
