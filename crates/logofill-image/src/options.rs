@@ -19,8 +19,10 @@ pub struct PipelineLimits {
     pub max_input_bytes: u64,
     /// Largest decoded image, in pixels (width x height), read from the header.
     pub max_pixels: u64,
-    /// Largest allocation a decoder may make for one image, in bytes. Raster images are decoded
-    /// to at most 8 bits per channel, so a 16 MP RGBA image needs 64 MiB.
+    /// Largest working set a decoder may hold for one image, in bytes: the output buffer plus
+    /// the decoder's own buffers (a progressive JPEG's coefficients, a lossy WebP's planes and
+    /// alpha plane, an animation's canvas), estimated from the headers before decoding. Output
+    /// is at most 8 bits per channel, so a 16 MP RGBA PNG needs 64 MiB.
     pub max_decode_alloc: u64,
     /// Largest SVG source, in bytes (an SVG is parsed into a tree several times its size).
     pub max_svg_bytes: u64,
