@@ -5,23 +5,29 @@ mod util;
 use logofill_image::ImageError;
 use util::*;
 
-/// Animated WebP whose ALPH chunk is shorter than its frame: image-webp 0.2.4 indexes past the
-/// alpha buffer and panics (decoder.rs:858). `Pipeline::render` must turn that into a permanent
-/// "corrupt" error instead of unwinding into the worker.
-#[test]
-fn webp_animation_with_short_alpha_is_corrupt_not_a_panic() {
-    let bytes = fixture("fuzz-webp-anim-short-alpha.webp");
+/// Renders a fixture the way the fuzz target does and returns its error, which must say the
+/// WebP is corrupt and be permanent (the worker stores a placeholder, never retries).
+#[track_caller]
+fn corrupt_webp(fixture_name: &str, name: &str) -> String {
     let e = pipeline_with(&[16, 48])
-        .render("crash.webp", &bytes)
+        .render(name, &fixture(fixture_name))
         .unwrap_err();
     assert!(
         matches!(e, ImageError::Corrupt { format: "WebP", .. }),
         "{e:?}"
     );
     assert!(e.is_permanent());
+    e.to_string()
+}
+
+/// Animated WebP whose ALPH chunk is shorter than its frame: image-webp 0.2.4 indexes past the
+/// alpha buffer and panics (decoder.rs:858). `Pipeline::render` must turn that into a permanent
+/// "corrupt" error instead of unwinding into the worker.
+#[test]
+fn webp_animation_with_short_alpha_is_corrupt_not_a_panic() {
+    let e = corrupt_webp("fuzz-webp-anim-short-alpha.webp", "crash.webp");
     assert!(
-        e.to_string()
-            .starts_with("crash.webp is not a valid WebP: decoder failed"),
+        e.starts_with("crash.webp is not a valid WebP: decoder failed"),
         "{e}"
     );
 }
@@ -30,15 +36,7 @@ fn webp_animation_with_short_alpha_is_corrupt_not_a_panic() {
 /// past them (yuv.rs:90) and panics. Same outcome required: a permanent error.
 #[test]
 fn webp_animation_with_empty_chroma_is_corrupt_not_a_panic() {
-    let bytes = fixture("fuzz-webp-anim-empty-chroma.webp");
-    let e = pipeline_with(&[16, 48])
-        .render("crash2.webp", &bytes)
-        .unwrap_err();
-    assert!(
-        matches!(e, ImageError::Corrupt { format: "WebP", .. }),
-        "{e:?}"
-    );
-    assert!(e.is_permanent());
+    corrupt_webp("fuzz-webp-anim-empty-chroma.webp", "crash2.webp");
 }
 
 /// Extended WebP with a 24x16 canvas whose VP8 frame header declares 16383x16383 (332 bytes):
@@ -46,14 +44,9 @@ fn webp_animation_with_empty_chroma_is_corrupt_not_a_panic() {
 /// the frame with the canvas. It must be refused from its chunks, as a corrupt image.
 #[test]
 fn webp_frame_larger_than_its_canvas_is_refused_before_decoding() {
-    let bytes = fixture("fuzz-webp-vp8-larger-than-canvas.webp");
-    let e = pipeline_with(&[16, 48])
-        .render("oom.webp", &bytes)
-        .unwrap_err();
     assert_eq!(
-        e.to_string(),
+        corrupt_webp("fuzz-webp-vp8-larger-than-canvas.webp", "oom.webp"),
         "oom.webp is not a valid WebP: its VP8 frame declares 16383x16383, larger than its \
          24x16 canvas"
     );
-    assert!(e.is_permanent());
 }
