@@ -8,6 +8,8 @@
 
 use std::future::Future;
 
+use crate::units::ExactBytes;
+
 /// A successful response (any status; the caller decides what a 404 means).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fetched {
@@ -27,7 +29,7 @@ pub enum FetchError {
     Blocked { url: String, reason: String },
     #[error("{url} redirected more than {limit} times")]
     TooManyRedirects { url: String, limit: u32 },
-    #[error("{url} sent more than {}, the limit for a fetched body", byte_size(*limit_bytes))]
+    #[error("{url} sent more than {}, the limit for a fetched body", ExactBytes(*limit_bytes))]
     TooLarge { url: String, limit_bytes: u64 },
     #[error("{url} did not answer in time ({detail})")]
     Timeout { url: String, detail: String },
@@ -35,29 +37,6 @@ pub enum FetchError {
     Connect { url: String, detail: String },
     #[error("{url} answered HTTP {status}")]
     Status { url: String, status: u16 },
-}
-
-/// "10 MiB (10485760 bytes)", "512 KiB (524288 bytes)", "1000 bytes": a limit as people set it,
-/// with the exact count that was enforced.
-fn byte_size(n: u64) -> String {
-    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
-    for (unit, scale) in UNITS {
-        if n >= scale {
-            let tenths = n * 10 / scale;
-            let rounded = if tenths % 10 == 0 {
-                format!("{} {unit}", tenths / 10)
-            } else {
-                format!("{}.{} {unit}", tenths / 10, tenths % 10)
-            };
-            let approx = if n % scale == 0 || (n * 10) % scale == 0 {
-                ""
-            } else {
-                "about "
-            };
-            return format!("{approx}{rounded} ({n} bytes)");
-        }
-    }
-    format!("{n} bytes")
 }
 
 impl FetchError {
@@ -131,20 +110,5 @@ mod tests {
             reason: "loopback".into()
         }
         .is_transient());
-    }
-}
-
-#[cfg(test)]
-mod byte_size_tests {
-    use super::byte_size;
-
-    #[test]
-    fn limits_read_as_set() {
-        assert_eq!(byte_size(1000), "1000 bytes");
-        assert_eq!(byte_size(1024), "1 KiB (1024 bytes)");
-        assert_eq!(byte_size(1536), "1.5 KiB (1536 bytes)");
-        assert_eq!(byte_size(10 << 20), "10 MiB (10485760 bytes)");
-        assert_eq!(byte_size((10 << 20) + 1), "about 10 MiB (10485761 bytes)");
-        assert_eq!(byte_size(3 << 30), "3 GiB (3221225472 bytes)");
     }
 }

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod queue;
 pub mod report;
 pub mod store;
+pub mod units;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use company::{CompanyId, CompanyIdError};

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use logofill_core::units::{Bytes, ExactBytes};
+
 /// Everything that can go wrong turning bytes into a variant set.
 ///
 /// [`ImageError::is_permanent`] tells a caller whether the *source* is unusable (bad image, over
@@ -131,27 +133,6 @@ impl ImageError {
     }
 }
 
-/// Human byte counts: "10 MiB", "1.5 KiB", "12 bytes".
-struct Bytes(u64);
-
-impl fmt::Display for Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
-        for (unit, scale) in UNITS {
-            if self.0 >= scale {
-                let whole = self.0 / scale;
-                let tenths = (self.0 % scale) * 10 / scale;
-                return if tenths == 0 {
-                    write!(f, "{whole} {unit}")
-                } else {
-                    write!(f, "{whole}.{tenths} {unit}")
-                };
-            }
-        }
-        write!(f, "{} bytes", self.0)
-    }
-}
-
 /// Megapixels: "16" and "400" when whole, otherwise enough decimals to tell the value apart
 /// from the whole number next to it ("16.000001", not "16.0", for one pixel over the limit).
 struct Mp(u64);
@@ -175,19 +156,6 @@ fn format_mp_precise(pixels: u64) -> String {
     let first_nz = frac.find(|c: char| c != '0').unwrap_or(0);
     let keep = &frac[..(first_nz + 2).min(frac.len())];
     format!("{whole}.{keep}")
-}
-
-/// "10 MiB (10485761 bytes)": the rounded size, and the exact count when rounding hides it.
-struct ExactBytes(u64);
-
-impl fmt::Display for ExactBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 < 1024 {
-            Bytes(self.0).fmt(f)
-        } else {
-            write!(f, "{} ({} bytes)", Bytes(self.0), self.0)
-        }
-    }
 }
 
 /// "96 MiB" when the decoder's need is known, "more memory" when it only said no.
@@ -214,14 +182,6 @@ mod tests {
         assert_eq!(Mp(24_500_000).to_string(), "24.5");
         assert_eq!(Mp(16_777_216).to_string(), "16.77");
         assert_eq!(Mp(250_000).to_string(), "0.25");
-    }
-
-    #[test]
-    fn bytes_read_naturally() {
-        assert_eq!(Bytes(10 << 20).to_string(), "10 MiB");
-        assert_eq!(Bytes((10 << 20) + 1).to_string(), "10 MiB");
-        assert_eq!(Bytes(1536).to_string(), "1.5 KiB");
-        assert_eq!(Bytes(12).to_string(), "12 bytes");
     }
 
     #[test]
