@@ -193,14 +193,14 @@ pub(crate) fn webp_decode_cost(name: &str, bytes: &[u8]) -> Result<Option<WebpCo
                     let fpx = u64::from(fw) * u64::from(fh);
                     fpx * 4 + frame.working(fw, fh) + px * 4
                 }
-                // A still image without image chunks of its own is decoded from the first
-                // frame's (the decoder looks them up by kind).
-                Some((_, _, frame)) if still.vp8.is_none() && !still.vp8l => {
-                    frame.working(w, h) + if frame.vp8l && !alpha { px * 4 } else { 0 }
-                }
                 None if animated => 0,
-                // VP8L without alpha is decoded to RGBA first, as in a simple file.
-                _ => still.working(w, h) + if still.vp8l && !alpha { px * 4 } else { 0 },
+                // A still image is decoded from its own VP8/VP8L chunk (the decoder refuses one
+                // without), but takes a missing ALPH chunk from the first animation frame.
+                first_frame => {
+                    still.alph |= first_frame.is_some_and(|(_, _, f)| f.alph);
+                    // VP8L without alpha is decoded to RGBA first, as in a simple file.
+                    still.working(w, h) + if still.vp8l && !alpha { px * 4 } else { 0 }
+                }
             };
             Ok(Some(WebpCost {
                 width: w,
@@ -292,6 +292,17 @@ mod tests {
                 .ends_with("its VP8 frame declares 20x10, larger than its 10x10 animation frame"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_still_image_counts_an_alpha_chunk_it_takes_from_an_animation_frame() {
+        let mut anmf = vec![0u8; 16];
+        anmf.extend(chunk(b"ALPH", &[1, 0]));
+        let mut body = vp8x(0x10, 100, 100);
+        body.extend(chunk(b"VP8 ", &vp8_key_frame(100, 100)));
+        body.extend(chunk(b"ANMF", &anmf));
+        let cost = webp_decode_cost("a", &riff(&body)).unwrap().unwrap();
+        assert_eq!(cost.bytes, 40_000 + 112 * 112 * 3 / 2 + 50_000);
     }
 
     #[test]
