@@ -93,7 +93,13 @@ struct Frame {
 }
 
 impl Frame {
-    fn add(&mut self, chunk: &Chunk<'_>) {
+    /// Notes what `chunk` adds to the frame. `after_alph`: inside an animation frame, the decoder
+    /// decodes whatever chunk follows an ALPH chunk as VP8, whatever its FourCC says.
+    fn add(&mut self, chunk: &Chunk<'_>, after_alph: bool) {
+        if after_alph {
+            self.vp8 = self.vp8.or(vp8_frame_size(chunk.payload));
+            return;
+        }
         match &chunk.fourcc {
             b"VP8 " => self.vp8 = self.vp8.or(vp8_frame_size(chunk.payload)),
             b"VP8L" => self.vp8l = true,
@@ -169,7 +175,7 @@ pub(crate) fn webp_decode_cost(name: &str, bytes: &[u8]) -> Result<Option<WebpCo
             let mut first_frame: Option<(u32, u32, Frame)> = None;
             for chunk in top {
                 if &chunk.fourcc != b"ANMF" {
-                    still.add(&chunk);
+                    still.add(&chunk, false);
                     continue;
                 }
                 if chunk.payload.len() < 16 {
@@ -179,8 +185,10 @@ pub(crate) fn webp_decode_cost(name: &str, bytes: &[u8]) -> Result<Option<WebpCo
                 let fw = (u24(&chunk.payload[6..9]) + 1).min(w);
                 let fh = (u24(&chunk.payload[9..12]) + 1).min(h);
                 let mut frame = Frame::default();
+                let mut after_alph = false;
                 for sub in chunks(&chunk.payload[16..]) {
-                    frame.add(&sub);
+                    frame.add(&sub, after_alph);
+                    after_alph = &sub.fourcc == b"ALPH";
                 }
                 frame.check_fits(name, "animation frame", fw, fh)?;
                 first_frame.get_or_insert((fw, fh, frame));
@@ -290,6 +298,25 @@ mod tests {
         assert!(
             e.to_string()
                 .ends_with("its VP8 frame declares 20x10, larger than its 10x10 animation frame"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_chunk_after_an_animation_frames_alpha_is_checked_as_vp8_whatever_its_name() {
+        let mut anmf = vec![0u8; 16];
+        anmf[6..9].copy_from_slice(&9u32.to_le_bytes()[..3]); // 10 wide
+        anmf[9..12].copy_from_slice(&9u32.to_le_bytes()[..3]); // 10 high
+        anmf.extend(chunk(b"ALPH", &[1, 0]));
+        anmf.extend(chunk(b"VP0 ", &vp8_key_frame(16383, 16383)));
+        let mut body = vp8x(0x12, 100, 100);
+        body.extend(chunk(b"ANIM", &[0; 6]));
+        body.extend(chunk(b"ANMF", &anmf));
+        let e = webp_decode_cost("x.webp", &riff(&body)).unwrap_err();
+        assert!(
+            e.to_string().ends_with(
+                "its VP8 frame declares 16383x16383, larger than its 10x10 animation frame"
+            ),
             "{e}"
         );
     }
