@@ -7,7 +7,9 @@
 //! times the output: a lossy frame with a losslessly compressed alpha plane decodes that plane to
 //! RGBA first. So every VP8 frame is checked against its canvas (and its animation frame), and
 //! the decoder's whole working set is estimated from the headers and checked against
-//! `max_decode_alloc`, the same way JPEG's is (`decode::jpeg_decode_cost`).
+//! `max_decode_alloc`, the same way JPEG's is (`decode::jpeg_decode_cost`). The walk follows the
+//! decoder's reading, not the specification's: inside an animation frame it decodes the chunk
+//! after ALPH as VP8 whatever its FourCC (a second fuzz find), so that chunk is checked as VP8.
 //!
 //! Lossless (VP8L) frames are not a risk of their own: the decoder compares their header with
 //! the expected size before it allocates.
