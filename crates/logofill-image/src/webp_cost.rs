@@ -258,6 +258,20 @@ mod tests {
         chunk(b"VP8X", &p)
     }
 
+    /// VP8X (animated, 100x100), ANIM and one 10x10 ANMF frame holding `subchunks`.
+    fn animation_10x10_in_100x100(subchunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
+        let mut anmf = vec![0u8; 16];
+        anmf[6..9].copy_from_slice(&9u32.to_le_bytes()[..3]);
+        anmf[9..12].copy_from_slice(&9u32.to_le_bytes()[..3]);
+        for (fourcc, payload) in subchunks {
+            anmf.extend(chunk(fourcc, payload));
+        }
+        let mut body = vp8x(0x12, 100, 100);
+        body.extend(chunk(b"ANIM", &[0; 6]));
+        body.extend(chunk(b"ANMF", &anmf));
+        body
+    }
+
     #[test]
     fn simple_lossy_costs_its_rgb_output_and_planes() {
         let webp = riff(&chunk(b"VP8 ", &vp8_key_frame(4000, 3000)));
@@ -289,13 +303,7 @@ mod tests {
 
     #[test]
     fn an_animation_frame_is_checked_against_its_frame_size() {
-        let mut anmf = vec![0u8; 16];
-        anmf[6..9].copy_from_slice(&9u32.to_le_bytes()[..3]); // 10 wide
-        anmf[9..12].copy_from_slice(&9u32.to_le_bytes()[..3]); // 10 high
-        anmf.extend(chunk(b"VP8 ", &vp8_key_frame(20, 10)));
-        let mut body = vp8x(0x12, 100, 100);
-        body.extend(chunk(b"ANIM", &[0; 6]));
-        body.extend(chunk(b"ANMF", &anmf));
+        let body = animation_10x10_in_100x100(&[(b"VP8 ", vp8_key_frame(20, 10))]);
         let e = webp_decode_cost("x.webp", &riff(&body)).unwrap_err();
         assert!(
             e.to_string()
@@ -306,14 +314,10 @@ mod tests {
 
     #[test]
     fn the_chunk_after_an_animation_frames_alpha_is_checked_as_vp8_whatever_its_name() {
-        let mut anmf = vec![0u8; 16];
-        anmf[6..9].copy_from_slice(&9u32.to_le_bytes()[..3]); // 10 wide
-        anmf[9..12].copy_from_slice(&9u32.to_le_bytes()[..3]); // 10 high
-        anmf.extend(chunk(b"ALPH", &[1, 0]));
-        anmf.extend(chunk(b"VP0 ", &vp8_key_frame(16383, 16383)));
-        let mut body = vp8x(0x12, 100, 100);
-        body.extend(chunk(b"ANIM", &[0; 6]));
-        body.extend(chunk(b"ANMF", &anmf));
+        let body = animation_10x10_in_100x100(&[
+            (b"ALPH", vec![1, 0]),
+            (b"VP0 ", vp8_key_frame(16383, 16383)),
+        ]);
         let e = webp_decode_cost("x.webp", &riff(&body)).unwrap_err();
         assert!(
             e.to_string().ends_with(
