@@ -13,7 +13,7 @@
 //! an image, too big, blocked), so the worker stores a placeholder.
 
 use logofill_core::directory::CompanyRecord;
-use logofill_core::fetch::{FetchError, Fetcher};
+use logofill_core::fetch::Fetcher;
 use url::Url;
 
 /// Icons smaller than this are skipped when a larger candidate exists.
@@ -284,50 +284,87 @@ pub fn rank(mut discovered: Vec<Candidate>, page_url: &Url) -> Vec<Candidate> {
     discovered
 }
 
-/// Try the record's sources in order until `accept` takes one.
-pub async fn find_source<F, T, A>(
-    fetcher: &F,
-    record: &CompanyRecord,
-    options: &DiscoveryOptions,
-    mut accept: A,
-) -> SourceOutcome<T>
-where
-    F: Fetcher,
-    A: FnMut(&str, &[u8]) -> Result<T, String>,
-{
-    let mut attempts = Vec::new();
-    let mut transient: Option<String> = None;
-    let mut tried = 0usize;
-    let mut try_one = |candidate: Candidate,
-                       fetched: Result<logofill_core::Fetched, FetchError>,
-                       attempts: &mut Vec<Attempt>,
-                       transient: &mut Option<String>|
-     -> Option<(String, T)> {
+/// Why a fetched candidate was not taken, as the [`SourceCheck`] saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// The bytes are unusable as a logo (not an image, over a limit, over the render budget):
+    /// the same bytes will never pass, so the next candidate is tried.
+    Unusable(String),
+    /// Something that may pass by itself (an encoder or helper-process failure). The next
+    /// candidate is still tried; if none is taken the message is retried rather than given a
+    /// placeholder.
+    Retryable(String),
+}
+
+impl Rejection {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Rejection::Retryable(_))
+    }
+
+    pub fn reason(&self) -> &str {
+        match self {
+            Rejection::Unusable(r) | Rejection::Retryable(r) => r,
+        }
+    }
+}
+
+/// Turns the fetched bytes of a candidate into the caller's value (the worker renders them),
+/// or says why not.
+pub trait SourceCheck: Send + Sync {
+    type Value: Send;
+    /// `url` is the URL that answered (after redirects); it only appears in messages.
+    fn check(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+    ) -> impl std::future::Future<Output = Result<Self::Value, Rejection>> + Send;
+}
+
+/// Where the search stands: what was tried and the first failure that may pass by itself.
+struct Search {
+    attempts: Vec<Attempt>,
+    transient: Option<String>,
+}
+
+impl Search {
+    /// Fetch one candidate and check it; `Some` when it is taken.
+    async fn try_candidate<F: Fetcher, C: SourceCheck>(
+        &mut self,
+        fetcher: &F,
+        check: &C,
+        candidate: Candidate,
+    ) -> Option<(String, C::Value)> {
         let kind = candidate.kind.as_str();
-        match fetched {
-            Ok(response) => match accept(&response.final_url, &response.body) {
-                Ok(value) => {
-                    attempts.push(Attempt {
-                        url: candidate.url,
-                        kind,
-                        result: "used".into(),
-                    });
-                    Some((response.final_url, value))
+        match fetcher.get(&candidate.url).await {
+            Ok(response) => {
+                let final_url = response.final_url;
+                match check.check(&final_url, response.body).await {
+                    Ok(value) => {
+                        self.attempts.push(Attempt {
+                            url: candidate.url,
+                            kind,
+                            result: "used".into(),
+                        });
+                        Some((final_url, value))
+                    }
+                    Err(rejection) => {
+                        if rejection.is_retryable() && self.transient.is_none() {
+                            self.transient = Some(rejection.reason().to_string());
+                        }
+                        self.attempts.push(Attempt {
+                            url: candidate.url,
+                            kind,
+                            result: format!("not usable: {}", rejection.reason()),
+                        });
+                        None
+                    }
                 }
-                Err(why) => {
-                    attempts.push(Attempt {
-                        url: candidate.url,
-                        kind,
-                        result: format!("not usable: {why}"),
-                    });
-                    None
-                }
-            },
+            }
             Err(e) => {
-                if e.is_transient() && transient.is_none() {
-                    *transient = Some(e.to_string());
+                if e.is_transient() && self.transient.is_none() {
+                    self.transient = Some(e.to_string());
                 }
-                attempts.push(Attempt {
+                self.attempts.push(Attempt {
                     url: candidate.url,
                     kind,
                     result: e.to_string(),
@@ -335,7 +372,25 @@ where
                 None
             }
         }
+    }
+}
+
+/// Try the record's sources in order until `check` takes one.
+pub async fn find_source<F, C>(
+    fetcher: &F,
+    record: &CompanyRecord,
+    options: &DiscoveryOptions,
+    check: &C,
+) -> SourceOutcome<C::Value>
+where
+    F: Fetcher,
+    C: SourceCheck,
+{
+    let mut search = Search {
+        attempts: Vec::new(),
+        transient: None,
     };
+    let mut tried = 0usize;
 
     if let Some(logo_url) = &record.logo_url {
         let candidate = Candidate {
@@ -345,12 +400,11 @@ where
             svg: looks_svg(logo_url, None),
         };
         tried += 1;
-        let fetched = fetcher.get(logo_url).await;
-        if let Some((url, value)) = try_one(candidate, fetched, &mut attempts, &mut transient) {
+        if let Some((url, value)) = search.try_candidate(fetcher, check, candidate).await {
             return SourceOutcome::Found {
                 url,
                 value,
-                attempts,
+                attempts: search.attempts,
             };
         }
     }
@@ -369,7 +423,7 @@ where
                                     Url::parse(&m.final_url).unwrap_or_else(|_| page_url.clone());
                                 discovered.extend(candidates_from_manifest(&m.body, &base));
                             }
-                            Err(e) => attempts.push(Attempt {
+                            Err(e) => search.attempts.push(Attempt {
                                 url: manifest_url,
                                 kind: "manifest",
                                 result: e.to_string(),
@@ -378,7 +432,7 @@ where
                     }
                     for candidate in rank(discovered, &page_url) {
                         if tried >= options.max_candidates {
-                            attempts.push(Attempt {
+                            search.attempts.push(Attempt {
                                 url: candidate.url,
                                 kind: candidate.kind.as_str(),
                                 result: format!(
@@ -389,14 +443,13 @@ where
                             continue;
                         }
                         tried += 1;
-                        let fetched = fetcher.get(&candidate.url).await;
                         if let Some((url, value)) =
-                            try_one(candidate, fetched, &mut attempts, &mut transient)
+                            search.try_candidate(fetcher, check, candidate).await
                         {
                             return SourceOutcome::Found {
                                 url,
                                 value,
-                                attempts,
+                                attempts: search.attempts,
                             };
                         }
                     }
@@ -404,9 +457,9 @@ where
             }
             Err(e) => {
                 if e.is_transient() {
-                    transient.get_or_insert_with(|| e.to_string());
+                    search.transient.get_or_insert_with(|| e.to_string());
                 }
-                attempts.push(Attempt {
+                search.attempts.push(Attempt {
                     url: homepage.clone(),
                     kind: "homepage",
                     result: e.to_string(),
@@ -415,7 +468,8 @@ where
         }
     }
 
-    if let Some(reason) = transient {
+    let attempts = search.attempts;
+    if let Some(reason) = search.transient {
         return SourceOutcome::Transient { reason, attempts };
     }
     let reason = if record.logo_url.is_none() && record.homepage.is_none() {

@@ -11,7 +11,8 @@ pub mod fetcher;
 pub mod guard;
 
 pub use discover::{
-    find_source, Attempt, Candidate, CandidateKind, DiscoveryOptions, SourceOutcome,
+    find_source, Attempt, Candidate, CandidateKind, DiscoveryOptions, Rejection, SourceCheck,
+    SourceOutcome,
 };
 pub use fetcher::{FetchOptions, GuardedFetcher};
 pub use guard::{check_ip, is_globally_routable};

@@ -20,7 +20,9 @@ use logofill_core::{CompanyId, Fetcher, QueueMessage};
 use logofill_image::{LogoKind, Pipeline, RenderedSet};
 
 use crate::outcome::{Outcome, Timings};
-use logofill_fetch::{find_source, Attempt, DiscoveryOptions, SourceOutcome};
+use logofill_fetch::{
+    find_source, Attempt, DiscoveryOptions, Rejection, SourceCheck, SourceOutcome,
+};
 
 /// Everything the service needs besides its ports.
 #[derive(Debug, Clone)]
@@ -158,21 +160,13 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
             }
         }
 
-        let pipeline = self.pipeline.clone();
-        let mut render_time = Duration::ZERO;
+        let check = RenderCheck {
+            pipeline: &self.pipeline,
+            render_time: std::sync::Mutex::new(Duration::ZERO),
+        };
         let started = Instant::now();
-        let found = find_source(
-            &self.fetcher,
-            &record,
-            &self.options.discovery,
-            |url: &str, bytes: &[u8]| {
-                let t = Instant::now();
-                let rendered = pipeline.render(url, bytes).map_err(|e| e.to_string());
-                render_time += t.elapsed();
-                rendered
-            },
-        )
-        .await;
+        let found = find_source(&self.fetcher, &record, &self.options.discovery, &check).await;
+        let render_time = check.render_time.into_inner().unwrap_or_default();
         report.timings.fetch += started.elapsed().saturating_sub(render_time);
         report.timings.render += render_time;
 
@@ -253,6 +247,31 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
             written.push(key);
         }
         Ok(())
+    }
+}
+
+/// Renders a fetched candidate; an unusable source lets discovery try the next one.
+struct RenderCheck<'a> {
+    pipeline: &'a Pipeline,
+    render_time: std::sync::Mutex<Duration>,
+}
+
+impl SourceCheck for RenderCheck<'_> {
+    type Value = RenderedSet;
+
+    async fn check(&self, url: &str, body: Vec<u8>) -> Result<RenderedSet, Rejection> {
+        let t = Instant::now();
+        let rendered = self.pipeline.render(url, &body);
+        if let Ok(mut total) = self.render_time.lock() {
+            *total += t.elapsed();
+        }
+        rendered.map_err(|e| {
+            if e.is_permanent() {
+                Rejection::Unusable(e.to_string())
+            } else {
+                Rejection::Retryable(e.to_string())
+            }
+        })
     }
 }
 
