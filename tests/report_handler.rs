@@ -133,3 +133,21 @@ fn wrong_method_from_a_captured_event() {
     assert_eq!(response["statusCode"], 405);
     assert_eq!(response["headers"]["allow"], "POST, OPTIONS");
 }
+
+#[test]
+fn an_unavailable_queue_answers_503_queue_unavailable_and_no_more() {
+    let queue = Arc::new(MemoryQueue::new(
+        "https://sqs.us-east-1.amazonaws.com/123456789012/logofill-reports",
+        false,
+    ));
+    let config = ReportConfig::new(AllowedOrigins::parse("https://jobs.example.com").unwrap());
+    let svc = ReportService::new(queue.clone(), SystemClock::default(), config);
+    queue.set_unavailable(true);
+    let response = run(&svc, &event("apigw-v2-post-text.json"));
+    assert_eq!(response["statusCode"], 503);
+    assert_eq!(response["headers"]["retry-after"], "30");
+    assert_eq!(
+        body(&response),
+        serde_json::json!({"error": "queue_unavailable", "detail": "queue unavailable"})
+    );
+}

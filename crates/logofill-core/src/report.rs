@@ -36,6 +36,9 @@ pub const DEFAULT_MAX_IDS: usize = 50;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024;
 /// What `Retry-After` says when the queue cannot take messages.
 pub const DEFAULT_RETRY_AFTER_SECS: u32 = 30;
+/// The whole `detail` of a 503: the caller learns nothing about the queue or the AWS error,
+/// which are logged instead.
+pub const QUEUE_UNAVAILABLE_DETAIL: &str = "queue unavailable";
 /// How long a browser may cache a preflight answer.
 const PREFLIGHT_MAX_AGE_SECS: u32 = 86_400;
 
@@ -318,18 +321,16 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
         };
         if outcome.enqueued.is_empty() && !outcome.failed.is_empty() {
             let (id, reason) = &outcome.failed[0];
+            // The queue URL (account id, queue name) and the AWS error text are for the
+            // operator: they go to the log, and the page learns only that it may retry.
             tracing::warn!(
+                queue = self.queue.name(),
                 failed = counts.failed,
+                first_company_id = %id,
+                reason = %reason,
                 "no id of the report could be enqueued"
             );
-            let mut refusal = Refusal::new(
-                503,
-                "queue_unavailable",
-                format!(
-                    "none of the {} new ids could be enqueued (first: {id}: {reason}); retry later",
-                    outcome.failed.len()
-                ),
-            );
+            let mut refusal = Refusal::new(503, "queue_unavailable", QUEUE_UNAVAILABLE_DETAIL);
             refusal.failed = counts.failed;
             return Err(refusal);
         }

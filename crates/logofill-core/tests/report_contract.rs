@@ -337,12 +337,88 @@ fn failed_entries_are_retried_once_then_not_counted_nor_cached() {
     assert_eq!(json(&resp)["enqueued"], 1, "c was not cached after failing");
 }
 
+/// Every event's fields, as `name=value` text, for asserting what reached the log.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl CapturedLog {
+    fn text(&self) -> String {
+        self.0.lock().unwrap().join("\n")
+    }
+}
+
+struct FieldText<'a>(&'a mut String);
+
+impl tracing::field::Visit for FieldText<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!(" {}={value:?}", field.name()));
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.push_str(&format!(" {}={value}", field.name()));
+    }
+}
+
+impl tracing::Subscriber for CapturedLog {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = String::new();
+        event.record(&mut FieldText(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn a_503_says_queue_unavailable_and_leaves_the_queue_and_its_error_to_the_log() {
+    let queue = Arc::new(MemoryQueue::new(
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/logofill-reports",
+        false,
+    ));
+    let config = ReportConfig::new(AllowedOrigins::parse(ORIGIN).unwrap());
+    let svc = ReportService::new(queue.clone(), clock(), config);
+    queue.set_unavailable(true);
+    let log = CapturedLog::default();
+    let (resp, _) = tracing::subscriber::with_default(log.clone(), || {
+        block(svc.handle(post(r#"{"company_ids": ["acme"]}"#)))
+    });
+    assert_eq!(resp.status, 503);
+    let body = json(&resp);
+    assert_eq!(
+        body,
+        serde_json::json!({"error": "queue_unavailable", "detail": "queue unavailable"})
+    );
+    for secret in ["123456789012", "logofill-reports", "told to be unavailable"] {
+        assert!(
+            !resp.body.contains(secret),
+            "{secret} leaked: {}",
+            resp.body
+        );
+    }
+    let logged = log.text();
+    assert!(
+        logged.contains("123456789012/logofill-reports"),
+        "the log names the queue: {logged}"
+    );
+    assert!(
+        logged.contains("told to be unavailable"),
+        "the log keeps the queue's error: {logged}"
+    );
+}
+
 #[test]
 fn an_unavailable_queue_gives_503_with_retry_after_and_caches_nothing() {
     let (svc, queue, _) = service(false);
     queue.set_unavailable(true);
     let (resp, counts) = block(svc.handle(post(r#"{"company_ids": ["a"]}"#)));
-    assert_refused(&resp, 503, "queue_unavailable", "retry later");
+    assert_refused(&resp, 503, "queue_unavailable", "queue unavailable");
     assert_eq!(resp.header("retry-after"), Some("30"));
     assert_eq!(counts.failed, 1);
     queue.set_unavailable(false);
