@@ -106,6 +106,16 @@ pub(crate) fn decode_raster(
                 check_dimensions(name, cost.width, cost.height, limits)?;
                 check_alloc(name, cost.bytes, limits)?;
             }
+            // Each scan of a progressive JPEG is a pass over the whole coefficient buffer, and
+            // jpeg-decoder takes as many as the file holds.
+            let scans = jpeg_scan_count(bytes, limits.max_jpeg_scans);
+            if scans > limits.max_jpeg_scans {
+                return Err(ImageError::JpegTooManyScans {
+                    name: name.to_string(),
+                    scans,
+                    limit: limits.max_jpeg_scans,
+                });
+            }
             if let Some(raster) = decode_jpeg_scaled(name, bytes, limits, scale_to)? {
                 return Ok(raster);
             }
@@ -203,6 +213,11 @@ fn decode_png(name: &str, bytes: &[u8], limits: &PipelineLimits) -> Result<Raste
         },
     );
     dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    // Neither text nor the ICC profile is used. png 0.18 inflates an iCCP chunk while reading
+    // the header, bounded only by the decoder's byte limit (80 MiB here): a 100 KB chunk could
+    // make it allocate that much. Ignored chunks are skipped without being decompressed.
+    dec.set_ignore_text_chunk(true);
+    dec.set_ignore_iccp_chunk(true);
     let mut reader = dec.read_info().map_err(|e| map_png_err(name, e, limits))?;
     let (width, height) = (reader.info().width, reader.info().height);
     check_dimensions(name, width, height, limits)?;
@@ -471,9 +486,76 @@ fn jpeg_decode_cost(bytes: &[u8]) -> Option<JpegCost> {
     None
 }
 
+/// Counts the scans (SOS markers) of a JPEG by walking its markers and skipping each scan's
+/// entropy-coded data, stopping once the count is past `stop_after`. Linear in the input, with
+/// no allocation. jpeg-decoder (0.3) has no scan limit of its own (zune-jpeg stops at 100): a
+/// 1 MB file of a 4000x4000 progressive header and 100,000 empty scans kept it busy for more
+/// than 40 s. libjpeg writes 10 scans for a progressive colour image and jpegtran scripts
+/// rarely more than 20; 64 leaves room for those and still refuses the repetitions.
+fn jpeg_scan_count(bytes: &[u8], stop_after: u64) -> u64 {
+    let mut scans = 0u64;
+    let mut i = 2;
+    while i + 1 < bytes.len() {
+        if bytes[i] != 0xFF {
+            return scans;
+        }
+        let marker = bytes[i + 1];
+        match marker {
+            0xFF => {
+                i += 1;
+                continue;
+            }
+            0xD9 => return scans,
+            0x01 | 0xD0..=0xD7 => {
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(len) = bytes
+            .get(i + 2..i + 4)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+        else {
+            return scans;
+        };
+        i += 2 + len;
+        if marker == 0xDA {
+            scans += 1;
+            if scans > stop_after {
+                return scans;
+            }
+            // Entropy-coded data ends at the first marker that is neither a stuffed zero nor a
+            // restart marker.
+            while i + 1 < bytes.len() {
+                if bytes[i] == 0xFF
+                    && bytes[i + 1] != 0x00
+                    && !(0xD0..=0xD7).contains(&bytes[i + 1])
+                {
+                    break;
+                }
+                i += 1;
+            }
+        }
+    }
+    scans
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jpeg_scans_are_counted_past_their_data() {
+        // SOI, SOS (len 8) + data with a stuffed FF00 and RST0, SOS, EOI.
+        let mut j = vec![0xFF, 0xD8];
+        for _ in 0..2 {
+            j.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0]);
+            j.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+        }
+        j.extend_from_slice(&[0xFF, 0xD9]);
+        assert_eq!(jpeg_scan_count(&j, 64), 2);
+        assert_eq!(jpeg_scan_count(&j, 0), 1, "stops once past the limit");
+    }
 
     #[test]
     fn jpeg_cost_reads_the_frame_header() {

@@ -73,6 +73,138 @@ pub enum ImageError {
         limit: usize,
     },
 
+    /// An SVG DTD that logofill does not expand (an entity referring to another, markup in an
+    /// entity value, a declaration it does not read).
+    #[error("{name} has a DTD logofill refuses: {detail}")]
+    SvgEntityRefused { name: String, detail: String },
+
+    /// DTD entity references that expand to more than `max_svg_entity_bytes`.
+    #[error("{name} expands DTD entities to {bytes} bytes or more, over the {limit} byte entity expansion limit")]
+    SvgEntityExpansion {
+        name: String,
+        bytes: u64,
+        limit: u64,
+    },
+
+    /// Elements nested deeper than `max_svg_depth`, counting what `<use>` instantiates.
+    #[error("{name} nests elements {depth} deep, over the {limit} nesting limit")]
+    SvgTooDeep {
+        name: String,
+        depth: u64,
+        limit: u32,
+    },
+
+    /// More nodes than `max_svg_instantiated_nodes` once `<use>` and other references are
+    /// expanded.
+    #[error("{name} instantiates {nodes} or more nodes through <use> and references, over the {limit} instantiated node limit")]
+    SvgUseExpansion {
+        name: String,
+        nodes: u64,
+        limit: u64,
+    },
+
+    /// A `<use>` (or `<tref>`) reference cycle: usvg would instantiate it until its own depth
+    /// limit.
+    #[error("{name} has a <use> reference cycle through #{id}")]
+    SvgUseCycle { name: String, id: String },
+
+    /// More characters of text than `max_svg_text_chars`.
+    #[error(
+        "{name} has {chars} or more characters of text, over the {limit} character text limit"
+    )]
+    SvgTooMuchText {
+        name: String,
+        chars: u64,
+        limit: u64,
+    },
+
+    /// `<style>` elements and `style` attributes longer than `max_svg_style_bytes` in total.
+    #[error("{name} has {bytes} bytes of CSS, over the {limit} byte style limit")]
+    SvgStyleTooLarge {
+        name: String,
+        bytes: u64,
+        limit: u64,
+    },
+
+    /// More CSS rules than `max_svg_css_rules`.
+    #[error("{name} has {rules} CSS rules, over the {limit} CSS rule limit")]
+    SvgTooManyCssRules {
+        name: String,
+        rules: u64,
+        limit: u64,
+    },
+
+    /// CSS selectors whose matching against the document could take more than
+    /// `max_svg_css_match_steps`.
+    #[error("{name} has CSS selectors needing up to {steps} matching steps over its elements, over the {limit} step selector limit")]
+    SvgCssTooComplex {
+        name: String,
+        steps: u64,
+        limit: u64,
+    },
+
+    /// A `<filter>` with more primitives than `max_svg_filter_primitives`.
+    #[error("{name} has a filter with {primitives} primitives, over the {limit} primitive per filter limit")]
+    SvgFilterTooLong {
+        name: String,
+        primitives: u64,
+        limit: u64,
+    },
+
+    /// More filters applied in the drawing than `max_svg_filters`.
+    #[error("{name} applies {filters} filters, over the {limit} filter limit")]
+    SvgTooManyFilters {
+        name: String,
+        filters: u64,
+        limit: u64,
+    },
+
+    /// A filter region larger than `max_svg_filter_area` times the drawing.
+    #[error("{name} has a filter region {ratio:.1} times the size of the drawing, over the {limit} times filter region limit")]
+    SvgFilterRegionTooLarge {
+        name: String,
+        ratio: f32,
+        limit: f32,
+    },
+
+    /// A filter primitive parameter over its limit (feMorphology radius in pixels,
+    /// feTurbulence numOctaves, feConvolveMatrix order).
+    #[error("{name} has an {primitive} {parameter} of {value}{unit}, over the {limit}{unit} {parameter} limit")]
+    SvgFilterParameter {
+        name: String,
+        primitive: &'static str,
+        parameter: &'static str,
+        value: u64,
+        limit: u64,
+        /// `" px"` for sizes measured at the largest rendered size, empty for counts.
+        unit: &'static str,
+    },
+
+    /// More embedded raster images than `max_svg_images` (counting every instantiation).
+    #[error("{name} draws {images} embedded images, over the {limit} embedded image limit")]
+    SvgTooManyImages {
+        name: String,
+        images: u64,
+        limit: u64,
+    },
+
+    /// Distinct embedded raster images whose pixels add up to more than
+    /// `max_svg_image_pixels`.
+    #[error("{name} embeds images of {} megapixels in total, over the {} megapixel embedded image limit", Mp(*.pixels), Mp(*.limit))]
+    SvgImagePixels {
+        name: String,
+        pixels: u64,
+        limit: u64,
+    },
+
+    /// A JPEG with more scans (SOS markers) than `max_jpeg_scans`.
+    #[error("{name} has {scans} or more JPEG scans, over the {limit} scan limit")]
+    JpegTooManyScans {
+        name: String,
+        scans: u64,
+        limit: u64,
+    },
+
     /// The bytes end before the image does.
     #[error("{name} is a truncated {format} ({detail})")]
     Truncated {
@@ -125,6 +257,22 @@ impl ImageError {
             ImageError::AllocationTooLarge { .. } => "allocation_too_large",
             ImageError::SvgTooLarge { .. } => "svg_too_large",
             ImageError::SvgTooManyNodes { .. } => "svg_too_many_nodes",
+            ImageError::SvgEntityRefused { .. } => "svg_entity_refused",
+            ImageError::SvgEntityExpansion { .. } => "svg_entity_expansion",
+            ImageError::SvgTooDeep { .. } => "svg_too_deep",
+            ImageError::SvgUseExpansion { .. } => "svg_use_expansion",
+            ImageError::SvgUseCycle { .. } => "svg_use_cycle",
+            ImageError::SvgTooMuchText { .. } => "svg_too_much_text",
+            ImageError::SvgStyleTooLarge { .. } => "svg_style_too_large",
+            ImageError::SvgTooManyCssRules { .. } => "svg_too_many_css_rules",
+            ImageError::SvgCssTooComplex { .. } => "svg_css_too_complex",
+            ImageError::SvgFilterTooLong { .. } => "svg_filter_too_long",
+            ImageError::SvgTooManyFilters { .. } => "svg_too_many_filters",
+            ImageError::SvgFilterRegionTooLarge { .. } => "svg_filter_region_too_large",
+            ImageError::SvgFilterParameter { .. } => "svg_filter_parameter",
+            ImageError::SvgTooManyImages { .. } => "svg_too_many_images",
+            ImageError::SvgImagePixels { .. } => "svg_image_pixels",
+            ImageError::JpegTooManyScans { .. } => "jpeg_too_many_scans",
             ImageError::Truncated { .. } => "truncated",
             ImageError::Corrupt { .. } => "corrupt",
             ImageError::InvalidOptions(_) => "invalid_options",

@@ -171,6 +171,23 @@ pub(crate) fn fit_raster(
     Ok(out)
 }
 
+/// The raster as straight RGBA, oriented, shrunk (aspect kept) so neither side is over
+/// `max_edge`. Used for images embedded in an SVG, which keep their shape.
+pub(crate) fn fit_within(raster: Raster, max_edge: u32) -> Result<RgbaImage, String> {
+    let (w, h) = raster.display_dimensions();
+    let (iw, ih) = (raster.image.width(), raster.image.height());
+    if iw <= max_edge && ih <= max_edge {
+        return Ok(orient(raster.image.to_rgba8(), raster.orientation));
+    }
+    // `fit_raster` centres the fitted image on a square; cut it back out.
+    let (fw, fh) = fit_dims(w, h, max_edge);
+    let square = fit_raster(raster, &[max_edge], None)?
+        .pop()
+        .expect("one size asked, one square made");
+    let (x, y) = ((max_edge - fw) / 2, (max_edge - fh) / 2);
+    Ok(image::imageops::crop_imm(&square.rgba, x, y, fw, fh).to_image())
+}
+
 /// Converts a small resized image of any 8-bit pixel type to straight RGBA.
 fn to_rgba(img: fr::images::Image<'static>, pt: fr::PixelType) -> RgbaImage {
     let (w, h) = (img.width(), img.height());
@@ -190,7 +207,7 @@ fn to_rgba(img: fr::images::Image<'static>, pt: fr::PixelType) -> RgbaImage {
     ImageBuffer::from_raw(w, h, rgba).expect("buffer length matches dimensions")
 }
 
-fn orient(img: RgbaImage, orientation: Orientation) -> RgbaImage {
+pub(crate) fn orient(img: RgbaImage, orientation: Orientation) -> RgbaImage {
     if orientation == Orientation::NoTransforms {
         return img;
     }

@@ -21,6 +21,9 @@ mod options;
 mod pipeline;
 mod placeholder;
 mod svg;
+mod svg_cost;
+mod svg_dtd;
+mod svg_images;
 mod webp_cost;
 
 pub use error::ImageError;

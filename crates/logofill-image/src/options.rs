@@ -28,6 +28,46 @@ pub struct PipelineLimits {
     pub max_svg_bytes: u64,
     /// Most XML nodes (elements, text, ...) an SVG may have.
     pub max_svg_nodes: usize,
+    /// Most bytes DTD entity references in an SVG may expand to, in total. Entities whose value
+    /// refers to another entity are refused outright (`crate::svg_dtd`).
+    pub max_svg_entity_bytes: u64,
+    /// Deepest element nesting in an SVG, counting the groups `<use>` instantiates. usvg and
+    /// resvg recurse once per level; 19,000 levels overflowed the stack.
+    pub max_svg_depth: u32,
+    /// Most nodes an SVG may instantiate once every `<use>`, `<tref>` and `url(#...)` reference
+    /// (clip path, mask, marker, pattern, filter, gradient) is expanded where it is used.
+    pub max_svg_instantiated_nodes: u64,
+    /// Most characters of text inside `<text>` elements (after reference expansion); each is
+    /// shaped and turned into a path.
+    pub max_svg_text_chars: u64,
+    /// Most bytes of CSS: all `<style>` elements and `style` attributes together.
+    pub max_svg_style_bytes: u64,
+    /// Most CSS rules (each selector of a comma-separated list is one rule). usvg matches every
+    /// rule against every element.
+    pub max_svg_css_rules: u64,
+    /// Most selector matching steps the CSS may cost, counted as an upper bound: for each rule and
+    /// element, the ancestors a descendant selector may try (`crate::svg_cost`).
+    pub max_svg_css_match_steps: u64,
+    /// Most primitives in one `<filter>`. resvg keeps every primitive's result, one filter-region
+    /// pixmap each, until the filter is done.
+    pub max_svg_filter_primitives: u64,
+    /// Most filters applied in the whole drawing, counting every element they apply to.
+    pub max_svg_filters: u64,
+    /// Largest filter region, as a multiple of the drawing's area.
+    pub max_svg_filter_area: f32,
+    /// Largest feMorphology radius, in pixels at the largest size rendered (its cost per pixel
+    /// grows with the square of the radius).
+    pub max_svg_morphology_radius_px: u64,
+    /// Largest feTurbulence `numOctaves` (its cost per pixel grows with it).
+    pub max_svg_turbulence_octaves: u64,
+    /// Largest feConvolveMatrix `order` on either axis (its cost per pixel is the product).
+    pub max_svg_convolve_order: u64,
+    /// Most embedded raster images (`<image href="data:...">`) drawn, counting each use.
+    pub max_svg_images: u64,
+    /// Most pixels of the distinct embedded raster images together, each decoded once.
+    pub max_svg_image_pixels: u64,
+    /// Most scans (SOS markers) in a JPEG; a progressive JPEG has about ten.
+    pub max_jpeg_scans: u64,
 }
 
 impl Default for PipelineLimits {
@@ -38,6 +78,22 @@ impl Default for PipelineLimits {
             max_decode_alloc: 80 * 1024 * 1024,
             max_svg_bytes: 2 * 1024 * 1024,
             max_svg_nodes: 20_000,
+            max_svg_entity_bytes: 64 * 1024,
+            max_svg_depth: 128,
+            max_svg_instantiated_nodes: 50_000,
+            max_svg_text_chars: 10_000,
+            max_svg_style_bytes: 256 * 1024,
+            max_svg_css_rules: 2_000,
+            max_svg_css_match_steps: 2_000_000,
+            max_svg_filter_primitives: 16,
+            max_svg_filters: 32,
+            max_svg_filter_area: 4.0,
+            max_svg_morphology_radius_px: 16,
+            max_svg_turbulence_octaves: 10,
+            max_svg_convolve_order: 9,
+            max_svg_images: 64,
+            max_svg_image_pixels: 32_000_000,
+            max_jpeg_scans: 64,
         }
     }
 }

@@ -186,7 +186,12 @@ impl Pipeline {
         let sizes = &self.options.sizes;
         let trim = self.options.trim.as_ref();
         let (squares, (width, height)) = if format == SourceFormat::Svg {
-            let vector = svg::parse(name, bytes, limits)?;
+            let largest = *sizes.last().expect("validated: sizes not empty");
+            let render_edge = match trim {
+                None => largest,
+                Some(_) => (largest * 2).min(2048),
+            };
+            let vector = svg::parse(name, bytes, limits, render_edge, largest * 2)?;
             let dims = vector.dimensions();
             let squares = match trim {
                 None => sizes
@@ -249,10 +254,17 @@ impl Pipeline {
         company_name: &str,
     ) -> Result<RenderedSet, ImageError> {
         let design = placeholder::Design::new(company_id, company_name);
+        let largest = *self
+            .options
+            .sizes
+            .last()
+            .expect("validated: sizes not empty");
         let vector = svg::parse(
             "placeholder",
             design.svg().as_bytes(),
             &crate::PipelineLimits::default(),
+            largest,
+            largest * 2,
         )
         .expect("the placeholder SVG is well-formed");
         let squares: Vec<Square> = self

@@ -4,17 +4,22 @@
 //! renders as nothing. `<use>` only ever resolves ids inside the document. Text uses the
 //! embedded font whatever family the SVG asks for, so output does not depend on the machine.
 //!
-//! Limits: source bytes and XML node count are checked before the tree is built (roxmltree's
-//! node limit also bounds entity expansion). Rendering cost is bounded by the variant size.
+//! Limits, cheapest first: source bytes; DTD entities expanded by `crate::svg_dtd` within a byte
+//! bound (roxmltree never sees a DTD); XML node count while the tree is built; then, on the
+//! roxmltree document before usvg converts it, nesting depth, `<use>` and reference fan-out,
+//! text, CSS and filter lengths (`crate::svg_cost`); embedded rasters are decoded once each by
+//! logofill's own limited decoder (`crate::svg_images`); and on the converted tree, before
+//! rendering, the filters' regions and per-pixel costs at the largest render size. The worker's
+//! process budget (time and memory) stays the last line behind these.
 
-use std::io::Cursor;
 use std::sync::Arc;
 
 use image::RgbaImage;
 use resvg::tiny_skia;
 use resvg::usvg::{self, roxmltree};
 
-use crate::{font, ImageError, PipelineLimits};
+use crate::svg_images::EmbeddedImages;
+use crate::{font, svg_cost, svg_dtd, ImageError, PipelineLimits};
 
 /// A parsed SVG and the region of user space that is the logo.
 pub(crate) struct Vector {
@@ -32,10 +37,14 @@ impl Vector {
     }
 }
 
+/// Parses an SVG for rendering at most `render_edge` pixels square; embedded rasters are kept
+/// at up to `image_edge` pixels.
 pub(crate) fn parse(
     name: &str,
     bytes: &[u8],
     limits: &PipelineLimits,
+    render_edge: u32,
+    image_edge: u32,
 ) -> Result<Vector, ImageError> {
     if bytes.len() as u64 > limits.max_svg_bytes {
         return Err(ImageError::SvgTooLarge {
@@ -51,11 +60,12 @@ pub(crate) fn parse(
     };
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| corrupt(format!("not UTF-8: {e}")))?;
+    let text = svg_dtd::expand_entities(name, text, limits.max_svg_entity_bytes)?;
     let nodes_limit = u32::try_from(limits.max_svg_nodes).unwrap_or(u32::MAX);
     let doc = roxmltree::Document::parse_with_options(
-        text,
+        &text,
         roxmltree::ParsingOptions {
-            allow_dtd: true,
+            allow_dtd: false,
             nodes_limit,
         },
     )
@@ -69,6 +79,10 @@ pub(crate) fn parse(
             name: name.to_string(),
             format: "SVG",
             detail: e.to_string(),
+        },
+        roxmltree::Error::DtdDetected => ImageError::SvgEntityRefused {
+            name: name.to_string(),
+            detail: "its DOCTYPE is not where XML puts it".into(),
         },
         other => corrupt(other.to_string()),
     })?;
@@ -84,7 +98,10 @@ pub(crate) fn parse(
             .iter()
             .all(|v| v.is_some_and(|v| !v.trim_end().ends_with('%')));
 
-    let opts = options(limits);
+    svg_cost::check_document(name, &doc, limits)?;
+
+    let images = EmbeddedImages::new(name, limits, image_edge);
+    let opts = options(&images);
     let tree = usvg::Tree::from_xmltree(&doc, &opts).map_err(|e| match e {
         usvg::Error::InvalidSize => ImageError::ZeroSize {
             name: name.to_string(),
@@ -93,6 +110,7 @@ pub(crate) fn parse(
         },
         other => corrupt(other.to_string()),
     })?;
+    images.finish()?;
     let size = tree.size();
     let mut region = (0.0, 0.0, size.width(), size.height());
     if !sized {
@@ -103,23 +121,23 @@ pub(crate) fn parse(
             region = (bbox.x(), bbox.y(), bbox.width(), bbox.height());
         }
     }
+    let (_, _, rw, rh) = region;
+    let scale = render_edge as f32 / rw.max(rh);
+    svg_cost::check_filters(name, &tree, scale, rw * rh, limits)?;
     Ok(Vector { tree, region })
 }
 
 /// usvg options for untrusted documents.
-fn options(limits: &PipelineLimits) -> usvg::Options<'static> {
-    let max_pixels = limits.max_pixels;
-    let max_bytes = limits.max_input_bytes;
+fn options(images: &EmbeddedImages) -> usvg::Options<'static> {
     let mut opts = usvg::Options {
         resources_dir: None,
         font_family: font::FAMILY.to_string(),
         fontdb: font::database(),
         ..usvg::Options::default()
     };
+    let images = images.clone();
     opts.image_href_resolver = usvg::ImageHrefResolver {
-        resolve_data: Box::new(move |_mime, data: Arc<Vec<u8>>, _| {
-            embedded_image(&data, max_pixels, max_bytes)
-        }),
+        resolve_data: Box::new(move |_mime, data: Arc<Vec<u8>>, _| images.resolve(&data)),
         resolve_string: Box::new(|_, _| None),
     };
     opts.font_resolver = usvg::FontResolver {
@@ -127,28 +145,6 @@ fn options(limits: &PipelineLimits) -> usvg::Options<'static> {
         select_fallback: Box::new(|_, _, _| None),
     };
     opts
-}
-
-/// Accepts a `data:` image only when its header is a known raster format within the limits.
-fn embedded_image(data: &Arc<Vec<u8>>, max_pixels: u64, max_bytes: u64) -> Option<usvg::ImageKind> {
-    if data.len() as u64 > max_bytes {
-        return None;
-    }
-    let reader = image::ImageReader::new(Cursor::new(data.as_slice()))
-        .with_guessed_format()
-        .ok()?;
-    let format = reader.format()?;
-    let (w, h) = reader.into_dimensions().ok()?;
-    if w == 0 || h == 0 || w as u64 * h as u64 > max_pixels {
-        return None;
-    }
-    match format {
-        image::ImageFormat::Png => Some(usvg::ImageKind::PNG(data.clone())),
-        image::ImageFormat::Jpeg => Some(usvg::ImageKind::JPEG(data.clone())),
-        image::ImageFormat::Gif => Some(usvg::ImageKind::GIF(data.clone())),
-        image::ImageFormat::WebP => Some(usvg::ImageKind::WEBP(data.clone())),
-        _ => None,
-    }
 }
 
 /// Renders the logo fitted inside a `box_size` square, aspect kept, as straight-alpha RGBA of
