@@ -790,3 +790,70 @@ async fn sigint_finishes_the_batch_then_stops_with_the_tally() {
     all.extend(in_dlq);
     assert_none_missing(&sent, &all);
 }
+
+/// Characters a terminal acts on instead of showing (the CLI's `terminal::is_unsafe`), apart
+/// from the newlines between lines.
+fn has_terminal_controls(text: &str) -> bool {
+    text.chars().any(|c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peek_and_stats_print_message_text_escaped() {
+    let moto = MotoServer::start();
+    let sqs = sqs_client(&moto.endpoint).await;
+    let dlq = create_queue(&sqs, "lf-hostile-dlq").await;
+    // What SQS lets through: CR, tab, C1 (U+009B is CSI to an 8-bit terminal), NEL, bidi.
+    let hostile = "ok\r\u{9b}2J\u{85}\tFAIL\u{202e}gpj.exe\u{2066}";
+    let mut messages = plain(&[body("acme", 1), format!("not json {hostile}")]);
+    messages[0].1.push((
+        "note",
+        MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(hostile)
+            .build()
+            .unwrap(),
+    ));
+    send_all(&sqs, &dlq, &messages, |_| None).await;
+
+    for args in [
+        vec!["peek", "--dlq", dlq.as_str(), "--max", "5"],
+        vec!["stats", "--dlq", dlq.as_str()],
+    ] {
+        let out = logofill(&moto.endpoint, &args).await;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(!has_terminal_controls(&stdout), "{args:?}: {stdout:?}");
+        assert!(!has_terminal_controls(&stderr), "{args:?}: {stderr:?}");
+        if args[0] == "peek" {
+            assert!(
+                stdout.contains(r"note: ok\r\u{9b}2J\u{85}\tFAIL\u{202e}gpj.exe\u{2066}"),
+                "{stdout}"
+            );
+        }
+    }
+
+    // JSON: the same characters as \u escapes; the document still holds the exact value.
+    let out = logofill(&moto.endpoint, &["peek", "--dlq", &dlq, "--json"]).await;
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!has_terminal_controls(&stdout), "{stdout:?}");
+    let peek: Value = serde_json::from_str(&stdout).unwrap();
+    let noted = peek["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["company_id"] == "acme")
+        .unwrap();
+    assert_eq!(
+        noted["message_attributes"]["note"],
+        format!("{hostile} (String)")
+    );
+}

@@ -5,16 +5,17 @@
 //! It runs the same `LogoWorker` as the Lambda with `force` on: an existing set in the folder
 //! is re-rendered, because the point is to watch the pipeline work.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
 use logofill_core::store::FolderStore;
 use logofill_core::CompanyId;
-use logofill_worker::wiring::{directory, fetcher, pipeline, service_options};
+use logofill_worker::wiring::{directory, fetcher, renderer, service_options};
 use logofill_worker::{DirectorySource, LogoWorker, Outcome, WorkerSettings};
 use serde_json::json;
+
+use crate::terminal::{self, say};
 
 pub struct CompanyRun<'a> {
     pub company: &'a str,
@@ -63,7 +64,7 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
             directory,
             FolderStore::new(args.out),
             fetcher,
-            pipeline(&settings)?,
+            renderer(&settings)?,
             options,
         );
         anyhow::Ok(worker.process_company(&company).await)
@@ -73,69 +74,66 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
         report.outcome,
         Outcome::Stored { .. } | Outcome::Placeholder { .. }
     );
-    let mut stdout = std::io::stdout().lock();
     if args.json {
         let attempts: Vec<_> = report
             .attempts
             .iter()
             .map(|a| json!({"url": a.url, "kind": a.kind, "result": a.result}))
             .collect();
-        writeln!(
-            stdout,
+        println!(
             "{}",
-            json!({
-                "company_id": company.as_str(),
-                "ok": ok,
-                "outcome": report.outcome.name(),
-                "detail": report.outcome.detail(),
-                "attempts": attempts,
-                "written": report.written,
-                "ms": {
-                    "fetch": report.timings.fetch.as_secs_f64() * 1000.0,
-                    "render": report.timings.render.as_secs_f64() * 1000.0,
-                    "store": report.timings.store.as_secs_f64() * 1000.0,
-                },
-            })
-        )?;
+            terminal::json(
+                &json!({
+                    "company_id": company.as_str(),
+                    "ok": ok,
+                    "outcome": report.outcome.name(),
+                    "detail": report.outcome.detail(),
+                    "attempts": attempts,
+                    "written": report.written,
+                    "ms": {
+                        "fetch": report.timings.fetch.as_secs_f64() * 1000.0,
+                        "render": report.timings.render.as_secs_f64() * 1000.0,
+                        "store": report.timings.store.as_secs_f64() * 1000.0,
+                    },
+                }),
+                false
+            )?
+        );
     } else {
         match &report.record {
-            Some(r) => writeln!(
-                stdout,
+            Some(r) => say!(
                 "company  {} ({:?}) homepage={} logo_url={}",
                 r.id.as_str(),
                 r.name,
                 r.homepage.as_deref().unwrap_or("-"),
                 r.logo_url.as_deref().unwrap_or("-")
-            )?,
-            None => writeln!(stdout, "company  {} (no usable record)", company.as_str())?,
+            ),
+            None => say!("company  {} (no usable record)", company.as_str()),
         }
         for (i, a) in report.attempts.iter().enumerate() {
             let mark = if a.result == "used" { "WON " } else { "lost" };
-            writeln!(
-                stdout,
+            say!(
                 "  {mark} #{:<2} {:<22} {}  -> {}",
                 i + 1,
                 a.kind,
                 a.url,
                 a.result
-            )?;
+            );
         }
-        writeln!(
-            stdout,
+        say!(
             "outcome  {}: {}",
             report.outcome.name(),
             report.outcome.detail()
-        )?;
+        );
         for key in &report.written {
-            writeln!(stdout, "wrote    {}", args.out.join(key).display())?;
+            say!("wrote    {}", args.out.join(key).display());
         }
-        writeln!(
-            stdout,
+        say!(
             "time     fetch {:.1} ms, render {:.1} ms, store {:.1} ms",
             report.timings.fetch.as_secs_f64() * 1000.0,
             report.timings.render.as_secs_f64() * 1000.0,
             report.timings.store.as_secs_f64() * 1000.0
-        )?;
+        );
     }
     Ok(if ok {
         ExitCode::SUCCESS

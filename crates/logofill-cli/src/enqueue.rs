@@ -5,7 +5,7 @@
 //! one retry of failed entries and FIFO group/dedup ids are exactly those of the report Lambda.
 //! Every id is validated before anything is sent: a bad list enqueues nothing.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,6 +14,8 @@ use clap::Args;
 use logofill_aws::{sdk_config, AwsTimeouts, SqsQueue};
 use logofill_core::{AllowedOrigins, CompanyId, Origin, ReportConfig, ReportService, SystemClock};
 use serde_json::json;
+
+use crate::terminal::{self, say, tell};
 
 /// Enqueue company ids for the worker (origin "backfill"), in batches of 10.
 ///
@@ -85,30 +87,30 @@ impl EnqueueArgs {
             service.enqueue(ids, Origin::Backfill).await
         });
 
-        let mut stdout = std::io::stdout().lock();
         if self.json {
             let failed: Vec<_> = outcome
                 .failed
                 .iter()
                 .map(|(id, reason)| json!({"company_id": id.as_str(), "reason": reason}))
                 .collect();
-            writeln!(
-                stdout,
+            println!(
                 "{}",
-                json!({"enqueued": outcome.enqueued.len(), "duplicates": outcome.duplicates, "failed": failed})
-            )?;
+                terminal::json(
+                    &json!({"enqueued": outcome.enqueued.len(), "duplicates": outcome.duplicates, "failed": failed}),
+                    false
+                )?
+            );
         } else {
             for (id, reason) in &outcome.failed {
-                eprintln!("FAIL  {}: {reason}", id.as_str());
+                tell!("FAIL  {}: {reason}", id.as_str());
             }
-            writeln!(
-                stdout,
+            say!(
                 "{} of {total} ids enqueued to {} ({} repeated in the list, {} failed)",
                 outcome.enqueued.len(),
                 self.queue,
                 outcome.duplicates,
                 outcome.failed.len()
-            )?;
+            );
         }
         Ok(if outcome.failed.is_empty() {
             ExitCode::SUCCESS

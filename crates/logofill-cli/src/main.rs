@@ -15,6 +15,7 @@ mod output;
 mod placeholder;
 mod process;
 mod replay;
+mod terminal;
 
 /// Fill in missing company logos: run the system locally, render logos, enqueue companies,
 /// replay the dead-letter queue.
@@ -47,10 +48,12 @@ impl Command {
 }
 
 fn main() -> ExitCode {
+    // `logofill` re-executed as a render helper serves renders and never returns.
+    logofill_render::serve_if_helper();
     match Cli::parse().command.run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("logofill: {e:#}");
+            terminal::tell!("logofill: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -55,7 +55,7 @@ impl PlaceholderArgs {
         let set = pipeline.placeholder(&self.id, &self.name)?;
         output::ensure_dir(&self.out)?;
         for path in output::write_set(&self.out, &self.id, &set)? {
-            println!("{}", path.display());
+            crate::terminal::say!("{}", path.display());
         }
         Ok(ExitCode::SUCCESS)
     }

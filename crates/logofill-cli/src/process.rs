@@ -2,17 +2,21 @@
 //! With `--json` it prints one line per input, which the benchmark and scripts read.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Args;
 use logofill_image::{Pipeline, TrimOptions};
+use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
 use serde_json::json;
 
 use crate::output;
+use crate::terminal::{self, say, tell};
 
 /// Render logo files into square PNG + WebP variants, or run the whole worker pipeline for one
 /// company.
@@ -70,6 +74,25 @@ pub struct ProcessArgs {
     #[arg(long)]
     pub trim: bool,
 
+    /// Renders at the same time (helper processes); default: the CPUs this process may use.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Wall-clock budget of one render in its helper process, in milliseconds (as the worker's
+    /// LOGOFILL_RENDER_TIMEOUT_MS).
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    pub render_timeout_ms: u64,
+
+    /// Address space one render may add in its helper process, in MiB (as the worker's
+    /// LOGOFILL_RENDER_MEMORY_MB off a Lambda).
+    #[arg(long, value_name = "MIB", default_value_t = 160)]
+    pub render_memory_mb: u64,
+
+    /// Render in this process, without the helper's time and memory budget: only for inputs
+    /// you trust (the benchmark uses it to measure the budget's overhead).
+    #[arg(long)]
+    pub no_sandbox: bool,
+
     /// Print one JSON object per input and line: {"in", "ok", "ms"} or {"in", "ok", "error"}.
     /// `ms` is the time spent from decoding to the encoded variants, file I/O excluded.
     #[arg(long)]
@@ -103,40 +126,82 @@ impl ProcessArgs {
         if self.trim {
             options.trim = Some(TrimOptions::default());
         }
-        let pipeline = Pipeline::new(options)?;
+        let pipeline = Arc::new(Pipeline::new(options)?);
         let max_bytes = pipeline.options().limits.max_input_bytes;
         output::ensure_dir(&self.out)?;
+        let jobs = self
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        let renderer = if self.no_sandbox {
+            Renderer::in_process(pipeline.clone())
+        } else {
+            let pool = RenderPool::new(
+                HelperCommand::current_exe().context("finding the logofill binary")?,
+                pipeline.options(),
+                RenderBudget {
+                    timeout: Duration::from_millis(self.render_timeout_ms),
+                    memory_bytes: self.render_memory_mb << 20,
+                },
+                jobs,
+            );
+            Renderer::sandboxed(pipeline.clone(), pool)
+        };
 
-        let stdout = io::stdout();
-        let mut stdout = stdout.lock();
+        // Stems are checked up front, in input order, so a clash is reported the same way
+        // however the renders interleave.
         let mut stems = std::collections::HashMap::<String, String>::new();
-        let mut failed = 0usize;
-        for input in &inputs {
-            let result = process_one(&pipeline, input, &self.out, max_bytes, &mut stems);
-            match &result {
-                Ok(ms) if self.json => writeln!(
-                    stdout,
-                    "{}",
-                    json!({"in": input, "ok": true, "ms": round1(*ms)})
-                )?,
-                Ok(ms) => writeln!(stdout, "ok    {input} ({:.1} ms)", ms)?,
-                Err(e) => {
-                    failed += 1;
-                    if self.json {
-                        writeln!(
-                            stdout,
-                            "{}",
-                            json!({"in": input, "ok": false, "error": format!("{e:#}")})
-                        )?
-                    } else {
-                        eprintln!("FAIL  {input}: {e:#}");
-                    }
+        let planned: Vec<(String, anyhow::Result<String>)> = inputs
+            .iter()
+            .map(|input| (input.clone(), claim_stem(input, &mut stems)))
+            .collect();
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let out = self.out.clone();
+        let json_lines = self.json;
+        let failed = runtime.block_on(async move {
+            let slots = Arc::new(tokio::sync::Semaphore::new(jobs));
+            let mut window: VecDeque<(String, tokio::task::JoinHandle<anyhow::Result<f64>>)> =
+                VecDeque::new();
+            let mut failed = 0usize;
+            let mut planned = planned.into_iter();
+            loop {
+                // Keep up to two inputs per render slot in flight: one rendering, one read.
+                while window.len() < jobs * 2 {
+                    let Some((input, stem)) = planned.next() else {
+                        break;
+                    };
+                    let renderer = renderer.clone();
+                    let slots = slots.clone();
+                    let out = out.clone();
+                    let name = input.clone();
+                    window.push_back((
+                        input,
+                        tokio::spawn(async move {
+                            let stem = stem?;
+                            process_one(&renderer, &slots, &name, &out, max_bytes, &stem).await
+                        }),
+                    ));
                 }
+                let Some((input, task)) = window.pop_front() else {
+                    break;
+                };
+                let result = task
+                    .await
+                    .unwrap_or_else(|e| Err(anyhow::anyhow!("the render task failed: {e}")));
+                if result.is_err() {
+                    failed += 1;
+                }
+                report_one(&input, &result, json_lines)?;
             }
-        }
-        stdout.flush()?;
+            anyhow::Ok(failed)
+        })?;
         if !self.json {
-            eprintln!(
+            tell!(
                 "{} of {} inputs rendered into {}",
                 inputs.len() - failed,
                 inputs.len(),
@@ -151,16 +216,37 @@ impl ProcessArgs {
     }
 }
 
-/// Reads, renders and writes one input; returns the in-process render time in milliseconds.
-fn process_one(
-    pipeline: &Pipeline,
+/// Prints the line of one input.
+fn report_one(input: &str, result: &anyhow::Result<f64>, json_lines: bool) -> anyhow::Result<()> {
+    match result {
+        Ok(ms) if json_lines => println!(
+            "{}",
+            terminal::json(&json!({"in": input, "ok": true, "ms": round1(*ms)}), false)?
+        ),
+        Ok(ms) => say!("ok    {input} ({:.1} ms)", ms),
+        Err(e) => {
+            if json_lines {
+                println!(
+                    "{}",
+                    terminal::json(
+                        &json!({"in": input, "ok": false, "error": format!("{e:#}")}),
+                        false
+                    )?
+                )
+            } else {
+                tell!("FAIL  {input}: {e:#}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The output stem of `input`, unless another input already has it.
+fn claim_stem(
     input: &str,
-    out: &Path,
-    max_bytes: u64,
     stems: &mut std::collections::HashMap<String, String>,
-) -> anyhow::Result<f64> {
-    let path = Path::new(input);
-    let stem = path
+) -> anyhow::Result<String> {
+    let stem = Path::new(input)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .filter(|s| !s.is_empty())
@@ -169,12 +255,28 @@ fn process_one(
         bail!("{input} would overwrite the outputs of {first} (same file stem {stem:?})");
     }
     stems.insert(stem.clone(), input.to_string());
-    let bytes = read_capped(path, max_bytes)?;
-    let start = Instant::now();
-    let set = pipeline.render(input, &bytes)?;
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
-    output::write_set(out, &stem, &set)?;
-    Ok(ms)
+    Ok(stem)
+}
+
+/// Reads, renders and writes one input; returns the render time in milliseconds (from the
+/// moment a render slot was free to the encoded variants, file I/O excluded).
+async fn process_one(
+    renderer: &Renderer,
+    slots: &tokio::sync::Semaphore,
+    input: &str,
+    out: &Path,
+    max_bytes: u64,
+    stem: &str,
+) -> anyhow::Result<f64> {
+    let bytes = read_capped(Path::new(input), max_bytes)?;
+    let set = {
+        let _slot = slots.acquire().await?;
+        let start = Instant::now();
+        let set = renderer.render(input, bytes).await?;
+        (set, start.elapsed().as_secs_f64() * 1000.0)
+    };
+    output::write_set(out, stem, &set.0)?;
+    Ok(set.1)
 }
 
 /// Reads at most `max + 1` bytes: enough for the pipeline to refuse an oversized file by its

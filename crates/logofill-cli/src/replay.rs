@@ -23,6 +23,8 @@ use logofill_replay::filter::format_duration;
 use logofill_replay::inspect;
 use logofill_replay::{parse_duration, Filter, MoveOptions, MoveReport, SqsQueues, StopReason};
 
+use crate::terminal::{self, say, tell};
+
 /// Inspect the dead-letter queue and move its messages back, without ever losing one.
 ///
 /// Every command uses the standard AWS chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...);
@@ -253,17 +255,17 @@ fn stop_on_ctrl_c() -> Arc<AtomicBool> {
     tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
             if flag.swap(true, Ordering::SeqCst) {
-                eprintln!("logofill: second Ctrl-C, stopping now; no message is lost (held ones reappear when their visibility timeout ends)");
+                tell!("logofill: second Ctrl-C, stopping now; no message is lost (held ones reappear when their visibility timeout ends)");
                 std::process::exit(130);
             }
-            eprintln!("logofill: Ctrl-C: finishing the batch in flight, then stopping (Ctrl-C again to stop at once)");
+            tell!("logofill: Ctrl-C: finishing the batch in flight, then stopping (Ctrl-C again to stop at once)");
         }
     });
     stop
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    println!("{}", terminal::json(value, true)?);
     Ok(())
 }
 
@@ -307,7 +309,7 @@ impl Progress {
                 if self.last_line.elapsed() >= Duration::from_secs(5) {
                     self.last_line = Instant::now();
                     let secs = self.started.elapsed().as_secs_f64().max(0.001);
-                    eprintln!("{done} done ({:.1}/s); {message}", done as f64 / secs);
+                    tell!("{done} done ({:.1}/s); {message}", done as f64 / secs);
                 }
             }
         }
@@ -386,31 +388,31 @@ impl StatsArgs {
             return Ok(ExitCode::SUCCESS);
         }
         let kind = if stats.fifo { "FIFO" } else { "standard" };
-        println!("dead-letter queue {} ({kind})", stats.dlq);
-        println!(
+        say!("dead-letter queue {} ({kind})", stats.dlq);
+        say!(
             "  messages (approximate): {} visible, {} in flight, {} delayed",
-            stats.visible, stats.in_flight, stats.delayed
+            stats.visible,
+            stats.in_flight,
+            stats.delayed
         );
         match (stats.oldest_sent_at, stats.oldest_age_secs) {
-            (Some(at), Some(age)) => println!(
+            (Some(at), Some(age)) => say!(
                 "  oldest message: first sent {} ({} ago), among {} peeked",
                 time(Some(at)),
                 format_duration(Duration::from_secs(age)),
                 stats.sampled
             ),
-            _ if self.sample == 0 => println!("  oldest message: not sampled (--sample 0)"),
-            _ => println!("  oldest message: none visible"),
+            _ if self.sample == 0 => say!("  oldest message: not sampled (--sample 0)"),
+            _ => say!("  oldest message: none visible"),
         }
         if !stats.by_reason.is_empty() {
-            println!("  sample by reason: {}", counts(&stats.by_reason));
+            say!("  sample by reason: {}", counts(&stats.by_reason));
         }
         if stats.source_queues.is_empty() {
-            println!(
-                "  source queues: none has this queue in its redrive policy; `move` needs --to"
-            );
+            say!("  source queues: none has this queue in its redrive policy; `move` needs --to");
         } else {
             for q in &stats.source_queues {
-                println!("  source queue: {q}");
+                say!("  source queue: {q}");
             }
         }
         Ok(ExitCode::SUCCESS)
@@ -431,8 +433,8 @@ impl PeekArgs {
                 (None, Some(why)) => format!("unreadable: {why}"),
                 (None, None) => "unreadable".into(),
             };
-            println!("{}  {company}", m.message_id);
-            println!(
+            say!("{}  {company}", m.message_id);
+            say!(
                 "    receives {}  first received {}  sent {}{}  body {} bytes",
                 m.receive_count
                     .map_or_else(|| "-".into(), |n| n.to_string()),
@@ -454,10 +456,10 @@ impl PeekArgs {
                 )
                 .collect();
             if !attrs.is_empty() {
-                println!("    {}", attrs.join("  "));
+                say!("    {}", attrs.join("  "));
             }
         }
-        println!(
+        say!(
             "{} message(s) peeked, all made visible again{}",
             report.messages.len(),
             if report.unreleased > 0 {
@@ -470,8 +472,8 @@ impl PeekArgs {
             }
         );
         if !report.messages.is_empty() {
-            println!("by company: {}", counts(&report.by_company));
-            println!("by reason: {}", counts(&report.by_reason));
+            say!("by company: {}", counts(&report.by_company));
+            say!("by reason: {}", counts(&report.by_reason));
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -550,7 +552,7 @@ fn announce(r: &MoveReport, o: &MoveOptions) {
     } else {
         format!("messages of {}", what.join(" and "))
     };
-    eprintln!(
+    tell!(
         "{} {what}{} from {} (about {} visible) to {}{}{}",
         if r.dry_run {
             "dry run, nothing changes: would move"
@@ -574,7 +576,7 @@ fn announce(r: &MoveReport, o: &MoveOptions) {
 
 fn print_move(r: &MoveReport) {
     for p in &r.planned {
-        println!(
+        say!(
             "would move {}  company {}  sent {}{}{}",
             p.message_id,
             p.company,
@@ -588,14 +590,14 @@ fn print_move(r: &MoveReport) {
         );
     }
     if r.dry_run {
-        println!(
+        say!(
             "dry run: {} would move, {} skipped by the filters; nothing changed ({})",
             r.would_move,
             r.skipped,
             stop_text(r.stopped)
         );
     } else {
-        println!(
+        say!(
             "moved {}, skipped {}, failed {} from {} to {} ({})",
             r.moved,
             r.skipped,
@@ -624,37 +626,40 @@ fn print_move(r: &MoveReport) {
                 format!("{c} ({})", parts.join(", "))
             })
             .collect();
-        println!("per company: {}", per.join("; "));
+        say!("per company: {}", per.join("; "));
     }
     if !r.skip_reasons.is_empty() {
-        println!("skipped because: {}", counts(&r.skip_reasons));
+        say!("skipped because: {}", counts(&r.skip_reasons));
     }
     for f in &r.failures {
-        println!(
+        say!(
             "failed {} (company {}): {}: {}; it is still in the dead-letter queue",
-            f.message_id, f.company, f.code, f.detail
+            f.message_id,
+            f.company,
+            f.code,
+            f.detail
         );
     }
     if r.failed as usize > r.failures.len() {
-        println!(
+        say!(
             "... and {} more failures",
             r.failed as usize - r.failures.len()
         );
     }
     if r.not_deleted > 0 {
-        println!(
+        say!(
             "{} message(s) reached the target but could not be deleted from the dead-letter queue: they are in both (a duplicate, not a loss); re-running the same move within 5 minutes dedups them on a FIFO target",
             r.not_deleted
         );
     }
     if r.unreleased > 0 {
-        println!(
+        say!(
             "{} held message(s) could not be released now; they become visible again when their visibility timeout ends",
             r.unreleased
         );
     }
     if let Some(e) = &r.error {
-        eprintln!("logofill: {e}");
+        tell!("logofill: {e}");
     }
 }
 
@@ -670,7 +675,7 @@ impl ExportArgs {
         };
         let sqs = SqsQueues::from_env(options.wait, &self.dlq).await;
         let stop = stop_on_ctrl_c();
-        eprintln!(
+        tell!(
             "exporting {} to {}{}",
             self.dlq,
             self.out.display(),
@@ -689,7 +694,7 @@ impl ExportArgs {
         if self.json {
             print_json(&report)?;
         } else {
-            println!(
+            say!(
                 "exported {} message(s) to {}, deleted {} from {} ({})",
                 report.exported,
                 report.file,
@@ -698,13 +703,13 @@ impl ExportArgs {
                 stop_text(report.stopped)
             );
             if report.not_deleted > 0 {
-                println!(
+                say!(
                     "{} message(s) are in the file and still in the queue (delete refused)",
                     report.not_deleted
                 );
             }
             if let Some(e) = &report.error {
-                eprintln!("logofill: {e}");
+                tell!("logofill: {e}");
             }
         }
         let clean = report.error.is_none() && report.not_deleted == 0;
@@ -732,7 +737,7 @@ impl ImportArgs {
         if self.json {
             print_json(&report)?;
         } else if report.dry_run {
-            println!(
+            say!(
                 "dry run: would send {} message(s) from {} to {}{}; by company: {}",
                 report.messages,
                 report.file,
@@ -741,7 +746,7 @@ impl ImportArgs {
                 counts(&report.by_company)
             );
         } else {
-            println!(
+            say!(
                 "sent {} of {} message(s) from {} to {}, failed {}, not sent {} ({})",
                 report.sent,
                 report.messages,
@@ -752,13 +757,16 @@ impl ImportArgs {
                 stop_text(report.stopped)
             );
             for f in &report.failures {
-                println!(
+                say!(
                     "failed line {} (message {}): {}: {}",
-                    f.line, f.message_id, f.code, f.detail
+                    f.line,
+                    f.message_id,
+                    f.code,
+                    f.detail
                 );
             }
             if let Some(e) = &report.error {
-                eprintln!("logofill: {e}");
+                tell!("logofill: {e}");
             }
         }
         let clean = report.error.is_none() && report.failed == 0;

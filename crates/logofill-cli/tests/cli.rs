@@ -243,3 +243,73 @@ fn help_comes_from_doc_comments() {
     );
     assert!(help.contains("--sizes"));
 }
+
+/// Characters a terminal acts on instead of showing (the CLI's `terminal::is_unsafe`).
+fn has_terminal_controls(text: &str) -> bool {
+    text.chars().any(|c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    })
+}
+
+#[test]
+fn directory_records_and_file_names_are_printed_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let companies = tmp.path().join("companies.jsonl");
+    // No homepage and no logo URL: a placeholder, and nothing is fetched.
+    std::fs::write(
+        &companies,
+        serde_json::json!({"id": "acme", "name": "Acme\u{1b}[2J\u{1b}]0;owned\u{7}\r\u{9b}31m\u{202e}dlrow\0"})
+            .to_string(),
+    )
+    .unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = logofill(&[
+        "process",
+        "--company",
+        "acme",
+        "--directory",
+        &format!("file://{}", companies.display()),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!has_terminal_controls(&stdout), "{stdout:?}");
+    assert!(
+        stdout.contains(r"Acme\u{1b}[2J\u{1b}]0;owned\u{7}\r\u{9b}31m\u{202e}dlrow\0"),
+        "{stdout}"
+    );
+
+    // A file name is outside text too, in the text and the JSON lines.
+    let hostile = tmp.path().join("logo\u{1b}[8m\u{202e}.png");
+    std::fs::write(&hostile, "<html>not found</html>").unwrap();
+    for json in [false, true] {
+        let mut args = vec![
+            "process",
+            hostile.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ];
+        if json {
+            args.push("--json");
+        }
+        let out = logofill(&args);
+        assert_eq!(out.status.code(), Some(1));
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8(stream.clone()).unwrap();
+            assert!(!has_terminal_controls(&text), "{text:?}");
+        }
+        if json {
+            let lines = json_lines(&out);
+            assert_eq!(lines[0]["in"], hostile.to_str().unwrap(), "same value");
+        } else {
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert!(stderr.contains(r"logo\u{1b}[8m\u{202e}.png"), "{stderr}");
+        }
+    }
+}
