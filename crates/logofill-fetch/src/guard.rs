@@ -1,7 +1,9 @@
 //! Which addresses logofill may connect to.
 //!
 //! Only globally routable unicast addresses. IPv6 is checked against the global unicast range
-//! (2000::/3) minus its special blocks, and every IPv6 form that embeds an IPv4 address
+//! (2000::/3) minus its special blocks: 2001::/23 (IETF protocol assignments) is refused but for
+//! the blocks IANA lists as globally reachable, as `Ipv6Addr::is_global` defines them, so a
+//! Teredo, benchmarking or not-yet-assigned address there is never connected to. Every IPv6 form that embeds an IPv4 address
 //! (IPv4-mapped, IPv4-compatible, NAT64, 6to4) is judged by the IPv4 address inside, so
 //! `[::ffff:127.0.0.1]` is loopback and `[64:ff9b::a9fe:a9fe]` is the metadata service.
 //! Loopback (127.0.0.0/8, ::1) can be allowed explicitly for the dev runner and tests; no
@@ -107,19 +109,39 @@ fn check_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
             x if x & 0xffc0 == 0xfe80 => "link-local (fe80::/10)",
             x if x & 0xffc0 == 0xfec0 => "site-local (fec0::/10)",
             x if x & 0xff00 == 0xff00 => "multicast (ff00::/8)",
+            0x0100 if s[1..4] == [0, 0, 0] => "discard-only (100::/64)",
+            0x5f00 => "segment routing (5f00::/16)",
             _ => "not global unicast (outside 2000::/3)",
         });
     }
+    if s[0] == 0x2001 && s[1] < 0x0200 {
+        return ietf_protocol_block(ip);
+    }
     match (s[0], s[1]) {
-        (0x2001, 0x0000) => Some("Teredo (2001::/32)"),
         (0x2001, 0x0db8) => Some("documentation (2001:db8::/32)"),
-        (0x2001, x) if x & 0xfff0 == 0x0010 || x & 0xfff0 == 0x0020 => {
-            Some("ORCHID (2001:10::/28, 2001:20::/28)")
-        }
-        (0x2001, 0x0002) if s[2] == 0 => Some("benchmarking (2001:2::/48)"),
         (0x3fff, x) if x & 0xf000 == 0 => Some("documentation (3fff::/20)"),
         _ => None,
     }
+}
+
+/// 2001::/23, the IETF protocol assignments: refused except the blocks IANA lists as globally
+/// reachable, exactly as the standard library's (unstable) `Ipv6Addr::is_global` has them.
+fn ietf_protocol_block(ip: Ipv6Addr) -> Option<&'static str> {
+    let s = ip.segments();
+    let global = ip == Ipv6Addr::new(0x2001, 1, 0, 0, 0, 0, 0, 1) // PCP anycast
+        || ip == Ipv6Addr::new(0x2001, 1, 0, 0, 0, 0, 0, 2) // TURN anycast
+        || s[1] == 0x0003 // AMT, 2001:3::/32
+        || (s[1] == 0x0004 && s[2] == 0x0112) // AS112-v6, 2001:4:112::/48
+        || (0x0020..=0x003f).contains(&s[1]); // ORCHIDv2 2001:20::/28, drone remote ID 2001:30::/28
+    if global {
+        return None;
+    }
+    Some(match s[1] {
+        0x0000 => "Teredo (2001::/32)",
+        0x0002 if s[2] == 0 => "benchmarking (2001:2::/48)",
+        0x0010..=0x001f => "deprecated ORCHID (2001:10::/28)",
+        _ => "IETF protocol assignments (2001::/23)",
+    })
 }
 
 #[cfg(test)]
@@ -205,12 +227,79 @@ mod tests {
             "2001:db8::1",
             "2001::1",
             "2001:10::1",
-            "2001:20::1",
             "2001:2::1",
             "100::1",
             "3fff::1",
         ] {
             assert!(blocked(ip), "{ip} must be blocked");
+        }
+    }
+
+    /// 2001::/23 as `Ipv6Addr::is_global` has it: refused but for the blocks IANA marks
+    /// globally reachable.
+    #[test]
+    fn ietf_protocol_assignments_are_refused_except_the_global_blocks() {
+        for (ip, why) in [
+            ("2001:100::1", "IETF protocol assignments (2001::/23)"),
+            ("2001:1ff:ffff::1", "IETF protocol assignments (2001::/23)"),
+            ("2001:4::1", "IETF protocol assignments (2001::/23)"),
+            ("2001:4:113::1", "IETF protocol assignments (2001::/23)"),
+            ("2001:1::3", "IETF protocol assignments (2001::/23)"),
+            ("2001:1::", "IETF protocol assignments (2001::/23)"),
+            ("2001:5::1", "IETF protocol assignments (2001::/23)"),
+            ("2001:40::1", "IETF protocol assignments (2001::/23)"),
+            ("2001::1", "Teredo (2001::/32)"),
+            ("2001:0:ffff::1", "Teredo (2001::/32)"),
+            ("2001:2::1", "benchmarking (2001:2::/48)"),
+            ("2001:10::1", "deprecated ORCHID (2001:10::/28)"),
+            ("2001:1f::1", "deprecated ORCHID (2001:10::/28)"),
+        ] {
+            assert_eq!(check_ip(ip.parse().unwrap(), false), Some(why), "{ip}");
+            assert_eq!(
+                check_ip(ip.parse().unwrap(), true),
+                Some(why),
+                "{ip} (opt-in)"
+            );
+        }
+        for ip in [
+            "2001:1::1",
+            "2001:1::2",
+            "2001:3::1",
+            "2001:3:ffff::1",
+            "2001:4:112::1",
+            "2001:4:112:ffff::1",
+            "2001:20::1",
+            "2001:2f::1",
+            "2001:30::1",
+            "2001:3f:ffff::1",
+            "2001:200::1",
+            "2001:4860:4860::8888",
+        ] {
+            assert!(!blocked(ip), "{ip} is globally reachable");
+        }
+    }
+
+    #[test]
+    fn the_other_ranges_is_global_excludes_are_refused() {
+        for (ip, why) in [
+            ("100::1", "discard-only (100::/64)"),
+            ("100::ffff:ffff:ffff:ffff", "discard-only (100::/64)"),
+            ("100:0:0:1::1", "not global unicast (outside 2000::/3)"),
+            ("2001:db8::1", "documentation (2001:db8::/32)"),
+            ("2001:db8:ffff::1", "documentation (2001:db8::/32)"),
+            ("3fff::1", "documentation (3fff::/20)"),
+            ("3fff:fff:ffff::1", "documentation (3fff::/20)"),
+            ("5f00::1", "segment routing (5f00::/16)"),
+            ("5f00:ffff::1", "segment routing (5f00::/16)"),
+            ("fc00::1", "unique local (fc00::/7)"),
+            ("fdff::1", "unique local (fc00::/7)"),
+            ("fe80::1", "link-local (fe80::/10)"),
+            ("febf::1", "link-local (fe80::/10)"),
+        ] {
+            assert_eq!(check_ip(ip.parse().unwrap(), false), Some(why), "{ip}");
+        }
+        for ip in ["3fff:1000::1", "2001:db9::1", "2001:db7::1", "2003::1"] {
+            assert!(!blocked(ip), "{ip} is global");
         }
     }
 
