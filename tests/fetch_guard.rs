@@ -18,11 +18,15 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use logofill_core::fetch::{FetchError, Fetched, Fetcher};
+use logofill_core::directory::CompanyRecord;
+use logofill_core::fetch::{BodyLimit, FetchError, Fetched, Fetcher};
 use logofill_fetch::fetcher::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TOTAL_TIMEOUT,
 };
-use logofill_fetch::{check_ip, is_globally_routable, FetchOptions, GuardedFetcher};
+use logofill_fetch::{
+    check_ip, find_source, is_globally_routable, FetchOptions, GuardedFetcher, LookupError,
+    LoopbackAccess, Rejection, SourceCheck, SourceOutcome, StaticResolver,
+};
 use logofill_tests::{FixtureSite, Page};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -40,7 +44,7 @@ const PROMPTLY: Duration = Duration::from_secs(5);
 fn options(allow_loopback: bool) -> FetchOptions {
     FetchOptions {
         connect_timeout: Duration::from_millis(500),
-        allow_loopback,
+        loopback: LoopbackAccess::from_opt_in(allow_loopback),
         ..FetchOptions::default()
     }
 }
@@ -371,6 +375,14 @@ const BLOCKED_V6: &[&str] = &[
     "[ff0e::101]",
     "[2001:db8::1]",
     "[2001::1]",
+    "[2001:100::1]",
+    "[2001:4::1]",
+    "[2001:2::1]",
+    "[2001:10::1]",
+    "[2001:1::3]",
+    "[100::1]",
+    "[3fff::1]",
+    "[5f00::1]",
     "[64:ff9b:1::a00:1]",
     "[::ffff:0:7f00:1]",
 ];
@@ -388,7 +400,11 @@ fn the_defaults_are_the_designs_limits() {
     assert_eq!(defaults.max_redirects, DEFAULT_MAX_REDIRECTS);
     assert_eq!(defaults.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
     assert_eq!(defaults.total_timeout, DEFAULT_TOTAL_TIMEOUT);
-    assert!(!defaults.allow_loopback, "loopback is opt-in");
+    assert_eq!(
+        defaults.loopback,
+        LoopbackAccess::Refused,
+        "loopback is opt-in"
+    );
     assert!(defaults.user_agent.contains("logofill"));
 }
 
@@ -496,7 +512,7 @@ async fn host_names_that_resolve_to_loopback_are_refused_without_connecting() {
                 assert!(reason.contains("loopback"), "{url}: {reason}")
             }
             // A name this machine's resolver does not know cannot be connected to either.
-            Err(FetchError::Connect { .. }) if !resolves => {}
+            Err(FetchError::Connect { .. } | FetchError::NoSuchHost { .. }) if !resolves => {}
             other => panic!("{url} (resolves here: {resolves}): expected Blocked, got {other:?}"),
         }
     }
@@ -575,6 +591,13 @@ fn public_addresses_and_the_neighbours_of_blocked_ranges_are_allowed() {
         "2606:4700:4700::1111",
         "2a00:1450:4001:80b::200e",
         "2001:4860:4860::8888",
+        "2001:1::1",
+        "2001:1::2",
+        "2001:3::1",
+        "2001:4:112::1",
+        "2001:20::1",
+        "2001:30::1",
+        "2001:200::1",
         "::ffff:8.8.8.8",
         "64:ff9b::808:808",
         "2002:808:808::1",
@@ -1036,4 +1059,239 @@ async fn the_deadline_covers_every_redirect_hop_together() {
     let url = site.url("/a");
     let (result, elapsed) = timed(&opted_in_with_deadline(Duration::from_secs(1)), &url).await;
     expect_timeout(&url, result, elapsed);
+}
+
+// ---- 2001::/23, from a page -----------------------------------------------------------------
+
+/// Takes whatever it is given; what matters here is what was fetched.
+struct TakeAnything;
+
+impl SourceCheck for TakeAnything {
+    type Value = usize;
+    async fn check(&self, _url: &str, body: Vec<u8>) -> Result<usize, Rejection> {
+        Ok(body.len())
+    }
+}
+
+fn company(homepage: Option<String>, logo_url: Option<String>) -> CompanyRecord {
+    CompanyRecord {
+        id: logofill_core::CompanyId::parse("acme").unwrap(),
+        name: "Acme".into(),
+        homepage,
+        logo_url,
+    }
+}
+
+#[tokio::test]
+async fn an_og_image_in_the_ietf_protocol_block_is_refused_without_connecting() {
+    // The page is on loopback (opted in); its og:image and icons point into 2001::/23, by IP
+    // and by names an injected resolver maps there. Nothing there is connected to: the
+    // search ends with the blocked attempts and the conventional paths of the page.
+    let site = FixtureSite::start().await;
+    site.page(
+        "/",
+        Page::ok(
+            "text/html",
+            r#"<head><meta property="og:image" content="http://[2001:100::1]/og.png">
+            <link rel="icon" sizes="512x512" href="http://[2001:4::1]/icon.png">
+            <link rel="icon" sizes="256x256" href="http://teredo.test/icon.png">
+            <link rel="icon" sizes="128x128" href="http://as112.test/icon.png"></head>"#,
+        ),
+    );
+    let resolver = StaticResolver::new()
+        .with("teredo.test", &["2001:4::1".parse().unwrap()])
+        .with("as112.test", &["2001:100::1".parse().unwrap()]);
+    let fetcher = GuardedFetcher::with_resolver(options(true), Arc::new(resolver)).unwrap();
+    let started = Instant::now();
+    let outcome = find_source(
+        &fetcher,
+        &company(Some(site.url("/")), None),
+        &Default::default(),
+        &TakeAnything,
+    )
+    .await;
+    assert!(started.elapsed() < PROMPTLY, "{:?}", started.elapsed());
+    let SourceOutcome::NoneUsable { attempts, .. } = outcome else {
+        panic!("expected NoneUsable, got {outcome:?}");
+    };
+    let blocked: Vec<&str> = attempts
+        .iter()
+        .filter(|a| a.result.contains("is blocked"))
+        .map(|a| a.url.as_str())
+        .collect();
+    assert_eq!(
+        blocked,
+        [
+            "http://[2001:4::1]/icon.png",
+            "http://teredo.test/icon.png",
+            "http://as112.test/icon.png",
+            "http://[2001:100::1]/og.png"
+        ],
+        "{attempts:#?}"
+    );
+    assert!(
+        attempts
+            .iter()
+            .any(|a| a.result.contains("IETF protocol assignments (2001::/23)")),
+        "{attempts:#?}"
+    );
+    assert_eq!(site.hits(), ["/", "/favicon.ico", "/apple-touch-icon.png"]);
+}
+
+// ---- names that do not exist, lookups that fail ----------------------------------------------
+
+#[tokio::test]
+async fn nxdomain_is_permanent_and_a_failed_lookup_is_transient() {
+    let site = FixtureSite::start().await;
+    site.page("/logo.png", Page::ok("image/png", b"png".to_vec()));
+    let port = site.addr.port();
+    let resolver = StaticResolver::new()
+        .with("acme.test", &[IpAddr::from([127, 0, 0, 1])])
+        .failing("flaky.test", LookupError::Temporary("SERVFAIL".into()));
+    let fetcher = GuardedFetcher::with_resolver(options(true), Arc::new(resolver)).unwrap();
+
+    // The injected resolver is the one used: its name reaches the fixture site.
+    let fetched = fetcher
+        .get(&format!("http://acme.test:{port}/logo.png"))
+        .await
+        .unwrap();
+    assert_eq!(fetched.body, b"png");
+
+    let gone = format!("http://gone.test:{port}/logo.png");
+    match fetcher.get(&gone).await {
+        Err(e @ FetchError::NoSuchHost { .. }) => {
+            assert!(!e.is_transient(), "{e}");
+            assert!(e.to_string().contains("gone.test"), "names the host: {e}");
+        }
+        other => panic!("{gone}: expected NoSuchHost, got {other:?}"),
+    }
+    let flaky = format!("http://flaky.test:{port}/logo.png");
+    match fetcher.get(&flaky).await {
+        Err(e @ FetchError::Connect { .. }) => {
+            assert!(e.is_transient(), "{e}");
+            assert!(e.to_string().contains("SERVFAIL"), "{e}");
+        }
+        other => panic!("{flaky}: expected a transient Connect, got {other:?}"),
+    }
+
+    // Through discovery: a homepage that does not exist is no source (a placeholder); one
+    // whose lookup failed is retried.
+    let outcome = find_source(
+        &fetcher,
+        &company(Some(format!("http://gone.test:{port}/")), None),
+        &Default::default(),
+        &TakeAnything,
+    )
+    .await;
+    assert!(
+        matches!(&outcome, SourceOutcome::NoneUsable { reason, .. } if reason.contains("gone.test")),
+        "{outcome:?}"
+    );
+    let outcome = find_source(
+        &fetcher,
+        &company(Some(format!("http://flaky.test:{port}/")), None),
+        &Default::default(),
+        &TakeAnything,
+    )
+    .await;
+    assert!(
+        matches!(&outcome, SourceOutcome::Transient { reason, .. } if reason.contains("SERVFAIL")),
+        "{outcome:?}"
+    );
+}
+
+// ---- loopback allowed for listed addresses only ------------------------------------------------
+
+#[tokio::test]
+async fn a_loopback_allow_list_reaches_its_addresses_and_no_other_port() {
+    let site = FixtureSite::start().await;
+    site.page("/logo.png", Page::ok("image/png", b"png".to_vec()));
+    let tripwire = Tripwire::start().await;
+    let fetcher = GuardedFetcher::new(FetchOptions {
+        loopback: LoopbackAccess::only([site.addr]),
+        ..options(false)
+    })
+    .unwrap();
+    let port = site.addr.port();
+    for url in [
+        site.url("/logo.png"),
+        format!("http://[::ffff:127.0.0.1]:{port}/logo.png"),
+        format!("http://2130706433:{port}/logo.png"),
+    ] {
+        let fetched = fetcher
+            .get(&url)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(fetched.body, b"png", "{url}");
+    }
+    for url in [
+        format!("http://127.0.0.1:{}/logo.png", tripwire.port),
+        format!("http://127.0.0.2:{}/logo.png", tripwire.port),
+        format!("http://localhost:{}/logo.png", tripwire.port),
+        // A name is refused even for the listed port: the resolver cannot see ports.
+        format!("http://localhost:{port}/logo.png"),
+        format!("http://[::1]:{}/logo.png", tripwire.port),
+    ] {
+        let message = expect_blocked(&url, fetcher.get(&url).await);
+        assert!(message.contains("loopback"), "{url}: {message}");
+    }
+    // A redirect from the listed site to another local port is refused at that hop.
+    site.page(
+        "/away",
+        Page::redirect(&format!("http://127.0.0.1:{}/", tripwire.port)),
+    );
+    let message = expect_blocked("/away", fetcher.get(&site.url("/away")).await);
+    assert!(
+        message.contains(&format!("only {} may be fetched", site.addr)),
+        "{message}"
+    );
+    assert_eq!(
+        tripwire.accepted(),
+        0,
+        "another loopback port was connected to"
+    );
+}
+
+// ---- how much of a body a caller asks for -----------------------------------------------------
+
+#[tokio::test]
+async fn a_prefix_reads_only_the_first_bytes_and_a_whole_body_limit_refuses_more() {
+    let site = FixtureSite::start().await;
+    site.page("/big.html", Page::ok("text/html", vec![b'x'; 3 * MIB]))
+        .page("/small.html", Page::ok("text/html", vec![b'y'; 1000]));
+    let fetcher = opted_in();
+    let big = fetcher
+        .get_within(&site.url("/big.html"), BodyLimit::Prefix(MIB as u64))
+        .await
+        .unwrap();
+    assert_eq!(big.body.len(), MIB);
+    assert!(big.truncated);
+    let small = fetcher
+        .get_within(&site.url("/small.html"), BodyLimit::Prefix(MIB as u64))
+        .await
+        .unwrap();
+    assert_eq!(small.body.len(), 1000);
+    assert!(!small.truncated);
+    match fetcher
+        .get_within(&site.url("/big.html"), BodyLimit::Whole(256 * 1024))
+        .await
+    {
+        Err(FetchError::TooLarge { limit_bytes, .. }) => assert_eq!(limit_bytes, 256 * 1024),
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    // The fetcher's own limit caps what a caller asks for.
+    let chunked = chunked_server(LIMIT + MIB).await;
+    let capped = fetcher
+        .get_within(&chunked.url("/x"), BodyLimit::Prefix(u64::MAX))
+        .await
+        .unwrap();
+    assert_eq!(capped.body.len(), LIMIT);
+    assert!(capped.truncated);
+    match fetcher
+        .get_within(&site.url("/big.html"), BodyLimit::Whole(u64::MAX))
+        .await
+    {
+        Ok(f) => assert_eq!(f.body.len(), 3 * MIB),
+        other => panic!("{other:?}"),
+    }
 }

@@ -18,6 +18,20 @@ pub struct Fetched {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// The body is only the first bytes of a longer one ([`BodyLimit::Prefix`]).
+    pub truncated: bool,
+}
+
+/// How much of a response body one fetch may read. The fetcher's own limit (10 MiB by default)
+/// caps both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLimit {
+    /// The whole body, at most this many bytes; a longer one is [`FetchError::TooLarge`]
+    /// (a logo, a manifest: a cut one is useless).
+    Whole(u64),
+    /// At most this many bytes from the start; the rest is never read (a homepage, whose
+    /// icons are in its `<head>`).
+    Prefix(u64),
 }
 
 /// Why a fetch did not produce a response.
@@ -35,6 +49,10 @@ pub enum FetchError {
     Timeout { url: String, detail: String },
     #[error("{url} could not be reached: {detail}")]
     Connect { url: String, detail: String },
+    /// The DNS says the name does not exist (NXDOMAIN): a property of the source, unlike a
+    /// lookup that failed (SERVFAIL, timeout), which is [`FetchError::Connect`].
+    #[error("{url} cannot be fetched: the host {host} does not exist (NXDOMAIN)")]
+    NoSuchHost { url: String, host: String },
     #[error("{url} answered HTTP {status}")]
     Status { url: String, status: u16 },
 }
@@ -54,13 +72,28 @@ impl FetchError {
 /// Outgoing HTTP GET, guarded.
 pub trait Fetcher: Send + Sync {
     /// GET `url`, following at most the configured number of redirects. A non-2xx final
-    /// status is [`FetchError::Status`].
+    /// status is [`FetchError::Status`]. The body is read whole, within the fetcher's limit.
     fn get(&self, url: &str) -> impl Future<Output = Result<Fetched, FetchError>> + Send;
+
+    /// [`Fetcher::get`] with a tighter limit on the body.
+    fn get_within(
+        &self,
+        url: &str,
+        limit: BodyLimit,
+    ) -> impl Future<Output = Result<Fetched, FetchError>> + Send;
 }
 
 impl<F: Fetcher + ?Sized> Fetcher for std::sync::Arc<F> {
     fn get(&self, url: &str) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
         (**self).get(url)
+    }
+
+    fn get_within(
+        &self,
+        url: &str,
+        limit: BodyLimit,
+    ) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
+        (**self).get_within(url, limit)
     }
 }
 
@@ -106,9 +139,15 @@ mod tests {
              the limit for a fetched body"
         );
         assert!(!FetchError::Blocked {
-            url,
+            url: url.clone(),
             reason: "loopback".into()
         }
         .is_transient());
+        let gone = FetchError::NoSuchHost {
+            url,
+            host: "gone.example".into(),
+        };
+        assert!(!gone.is_transient(), "NXDOMAIN is a property of the source");
+        assert!(gone.to_string().contains("gone.example"), "{gone}");
     }
 }

@@ -157,7 +157,8 @@ async fn run(page_views: u64, browsers: usize) {
         hits: Arc::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let fixture_origin = format!("http://{}", listener.local_addr().unwrap());
+    let fixture_addr = listener.local_addr().unwrap();
+    let fixture_origin = format!("http://{fixture_addr}");
     let app = Router::new()
         .route("/src/{file}", get(source))
         .with_state(fixture.clone());
@@ -202,6 +203,7 @@ async fn run(page_views: u64, browsers: usize) {
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         bucket_dir: bucket.clone(),
         companies: Some(companies),
+        extra_loopback_sources: vec![fixture_addr],
         ..DevOptions::default()
     })
     .await

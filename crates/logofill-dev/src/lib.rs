@@ -9,7 +9,9 @@
 //! - a folder as the bucket (`.logofill-dev/bucket/`), served read-only at `/logos/...` with
 //!   the keys, content types and cache headers the CDN gives, 404 for a missing logo;
 //! - a demo postings page at `/` with the page snippet, and sample companies whose websites
-//!   are served under `/sample-sites/` (loopback fetching is opted in here, and only here).
+//!   are served under `/sample-sites/`. The worker's fetcher may reach this server's own
+//!   address on loopback and nothing else local ([`sample_site_fetcher`]): a directory line
+//!   pointing at another local port is refused like any other blocked address.
 
 pub mod sample;
 
@@ -29,7 +31,7 @@ use logofill_core::local_queue::LocalQueue;
 use logofill_core::report::{HttpRequest, ReportBody};
 use logofill_core::store::FolderStore;
 use logofill_core::{AllowedOrigins, CompanyId, ReportConfig, ReportService, SystemClock};
-use logofill_fetch::GuardedFetcher;
+use logofill_fetch::{GuardedFetcher, LoopbackAccess};
 use logofill_worker::wiring::{fetcher, pipeline, service_options};
 use logofill_worker::{process_batch, DirectorySource, LogoWorker, WorkerSettings};
 use tokio::sync::watch;
@@ -58,6 +60,9 @@ pub struct DevOptions {
     /// The company directory as JSON Lines text (`{origin}` is replaced by this server's
     /// origin); `None` uses the shipped sample companies and seeds two of their logos.
     pub companies: Option<String>,
+    /// Loopback addresses besides this server's own that the worker may fetch from (a
+    /// benchmark's fixture server); empty by default.
+    pub extra_loopback_sources: Vec<SocketAddr>,
 }
 
 impl Default for DevOptions {
@@ -70,6 +75,7 @@ impl Default for DevOptions {
             batch_size: 10,
             concurrency: 4,
             companies: None,
+            extra_loopback_sources: Vec::new(),
         }
     }
 }
@@ -134,6 +140,17 @@ impl RunningDev {
     }
 }
 
+/// The worker's fetcher for the dev runner: the wiring's limits, with loopback opened only to
+/// `own` (this server, which serves the sample sites) and `extra`.
+pub fn sample_site_fetcher(
+    settings: &WorkerSettings,
+    own: SocketAddr,
+    extra: &[SocketAddr],
+) -> anyhow::Result<Arc<GuardedFetcher>> {
+    let loopback = LoopbackAccess::only(std::iter::once(own).chain(extra.iter().copied()));
+    Ok(Arc::new(fetcher(settings)?.with_loopback(loopback)?))
+}
+
 /// Bind, start serving and the worker loop, and seed the bucket. Returns once ready.
 pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     let listener = tokio::net::TcpListener::bind(options.addr)
@@ -157,7 +174,6 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     };
     let mut settings =
         WorkerSettings::with_defaults("dev", DirectorySource::File(PathBuf::from("sample")));
-    settings.allow_loopback_sources = true;
     settings.concurrency = options.concurrency;
     let setup = |e: anyhow::Error| DevError::Setup(format!("{e:#}"));
     let pipeline = pipeline(&settings).map_err(setup)?;
@@ -165,7 +181,7 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     let worker: Arc<DevWorker> = Arc::new(LogoWorker::new(
         JsonlDirectory::parse("sample companies", &directory_text),
         store.clone(),
-        fetcher(&settings).map_err(setup)?,
+        sample_site_fetcher(&settings, addr, &options.extra_loopback_sources).map_err(setup)?,
         pipeline.clone(),
         service_options(&settings),
     ));

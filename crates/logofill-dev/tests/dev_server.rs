@@ -185,3 +185,61 @@ async fn the_contract_errors_and_the_demo_page() {
     dev.stop().await.unwrap();
     std::fs::remove_dir_all(bucket).ok();
 }
+
+/// The dev runner opens loopback to its own address only: its sample sites are fetched, any
+/// other local port (another service on this machine) is refused without connecting, and so
+/// is a host name, whose port the resolver cannot see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dev_fetcher_reaches_its_own_sample_sites_and_no_other_loopback_port() {
+    use logofill_core::fetch::{FetchError, Fetcher};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let (dev, bucket) = dev("loopback").await;
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_port = other.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((_stream, _)) = other.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+
+    let settings = logofill_worker::WorkerSettings::with_defaults(
+        "dev",
+        logofill_worker::DirectorySource::File("sample".into()),
+    );
+    let fetcher = logofill_dev::sample_site_fetcher(&settings, dev.addr, &[]).unwrap();
+    let own = format!("{}/sample-sites/umbrella/logo.svg", dev.origin);
+    let fetched = fetcher
+        .get(&own)
+        .await
+        .unwrap_or_else(|e| panic!("{own}: {e}"));
+    assert_eq!(fetched.status, 200);
+
+    for url in [
+        format!("http://127.0.0.1:{other_port}/logo.png"),
+        format!(
+            "http://127.0.0.2:{}/sample-sites/umbrella/logo.svg",
+            dev.addr.port()
+        ),
+        format!(
+            "http://localhost:{}/sample-sites/umbrella/logo.svg",
+            dev.addr.port()
+        ),
+        format!("http://localhost:{other_port}/logo.png"),
+    ] {
+        match fetcher.get(&url).await {
+            Err(FetchError::Blocked { .. }) => {}
+            other => panic!("{url}: expected Blocked, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        0,
+        "another loopback port was connected to"
+    );
+    dev.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(bucket);
+}

@@ -4,27 +4,34 @@
 //! - The URL is checked first: http/https only, no user info, and a literal IP host (in any
 //!   spelling the URL parser accepts: `2130706433`, `0x7f.1`, `127.1`, `[::ffff:7f00:1]`) is
 //!   judged before anything is sent.
-//! - Host names are resolved by our own resolver, installed into reqwest, which refuses the
-//!   name if any of its addresses is blocked. reqwest connects only to addresses that resolver
+//! - Host names are resolved by our own resolver ([`crate::resolve`], the system's
+//!   `getaddrinfo` unless one is injected), installed into reqwest, which refuses the name if
+//!   any of its addresses is blocked, and tells a name that does not exist (NXDOMAIN,
+//!   permanent) from a lookup that failed (transient). reqwest connects only to addresses that resolver
 //!   returned, so the check applies to the address actually connected: a DNS answer that
 //!   changes between a check and the connect (rebinding) is checked again.
 //! - Redirects are followed here, not by reqwest, so every hop gets the same checks; at most
 //!   `max_redirects`.
 //! - One deadline covers all hops and the body; the body is counted while it streams, so a
 //!   missing or lying Content-Length does not help, and a declared length over the limit is
-//!   refused before reading.
+//!   refused before reading. A caller can ask for less: the whole body within a smaller limit
+//!   (a manifest), or only its first bytes (a homepage: [`BodyLimit::Prefix`]).
+//! - Loopback is refused unless [`LoopbackAccess`] says otherwise: `Any` for the tests and an
+//!   operator's explicit `--allow-loopback-sources`, `Only` a list of socket addresses for the
+//!   dev runner, so its fetcher reaches its own sample sites and no other local service.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use logofill_core::company::shown;
-use logofill_core::fetch::{FetchError, Fetched, Fetcher};
+use logofill_core::fetch::{BodyLimit, FetchError, Fetched, Fetcher};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::time::Instant;
 use url::{Host, Url};
 
 use crate::guard::check_ip;
+use crate::resolve::{LookupError, NameResolver, SystemResolver};
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,9 +51,60 @@ pub struct FetchOptions {
     pub total_timeout: Duration,
     pub max_body_bytes: u64,
     pub max_redirects: u32,
-    /// Let 127.0.0.0/8 and ::1 through (dev runner and tests only).
-    pub allow_loopback: bool,
+    /// Which loopback destinations may be fetched (none by default).
+    pub loopback: LoopbackAccess,
     pub user_agent: String,
+}
+
+/// Which loopback destinations (127.0.0.0/8, ::1 and ::ffff:127.x) a fetcher may connect to.
+/// No other blocked range can ever be allowed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LoopbackAccess {
+    /// None: production.
+    #[default]
+    Refused,
+    /// Any loopback address and port, by IP or by a name that resolves to it (the tests, and
+    /// `logofill process --allow-loopback-sources`, where an operator asked for it).
+    Any,
+    /// Only these socket addresses, named by their IP in the URL (the dev runner's own sample
+    /// sites). A host name resolving to loopback is refused: the resolver cannot see the port.
+    Only(Vec<SocketAddr>),
+}
+
+impl LoopbackAccess {
+    /// `Any` for an explicit opt-in, else `Refused`.
+    pub fn from_opt_in(allow: bool) -> Self {
+        if allow {
+            LoopbackAccess::Any
+        } else {
+            LoopbackAccess::Refused
+        }
+    }
+
+    /// Only `addrs`.
+    pub fn only(addrs: impl IntoIterator<Item = SocketAddr>) -> Self {
+        LoopbackAccess::Only(addrs.into_iter().map(canonical).collect())
+    }
+
+    fn allows_any(&self) -> bool {
+        matches!(self, LoopbackAccess::Any)
+    }
+
+    /// Whether `addr`, refused by the address rules, is a loopback destination allowed here.
+    fn allows(&self, addr: SocketAddr) -> bool {
+        match self {
+            LoopbackAccess::Refused => false,
+            LoopbackAccess::Any => check_ip(addr.ip(), true).is_none(),
+            LoopbackAccess::Only(list) => {
+                check_ip(addr.ip(), true).is_none() && list.contains(&canonical(addr))
+            }
+        }
+    }
+}
+
+/// `[::ffff:127.0.0.1]:80` and `127.0.0.1:80` are the same destination.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
 impl Default for FetchOptions {
@@ -56,7 +114,7 @@ impl Default for FetchOptions {
             total_timeout: DEFAULT_TOTAL_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_redirects: DEFAULT_MAX_REDIRECTS,
-            allow_loopback: false,
+            loopback: LoopbackAccess::Refused,
             user_agent: DEFAULT_USER_AGENT.to_string(),
         }
     }
@@ -71,31 +129,48 @@ struct BlockedAddress {
     reason: &'static str,
 }
 
+/// The name does not exist.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} does not exist")]
+struct NoSuchHost {
+    host: String,
+}
+
 /// A resolver that refuses a name if any of its addresses is blocked.
 struct GuardedResolver {
+    names: Arc<dyn NameResolver>,
     allow_loopback: bool,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let allow_loopback = self.allow_loopback;
+        let host = name.as_str().to_string();
+        let lookup = self.names.lookup(&host);
         Box::pin(async move {
-            let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            type BoxError = Box<dyn std::error::Error + Send + Sync>;
+            let addrs = match lookup.await {
+                Ok(addrs) => addrs,
+                Err(LookupError::NoSuchHost) => {
+                    return Err(Box::new(NoSuchHost { host }) as BoxError)
+                }
+                Err(LookupError::Temporary(detail)) => {
+                    return Err(format!("looking up {host} failed: {detail}").into())
+                }
+            };
             for addr in &addrs {
-                if let Some(reason) = check_ip(addr.ip(), allow_loopback) {
+                if let Some(reason) = check_ip(*addr, allow_loopback) {
                     return Err(Box::new(BlockedAddress {
                         host: host.clone(),
-                        addr: addr.ip(),
+                        addr: *addr,
                         reason,
-                    })
-                        as Box<dyn std::error::Error + Send + Sync>);
+                    }) as BoxError);
                 }
             }
             if addrs.is_empty() {
                 return Err(format!("{host} has no address").into());
             }
+            let addrs: Vec<SocketAddr> = addrs.into_iter().map(|a| SocketAddr::new(a, 0)).collect();
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
@@ -106,6 +181,7 @@ impl Resolve for GuardedResolver {
 pub struct GuardedFetcher {
     client: reqwest::Client,
     options: FetchOptions,
+    names: Arc<dyn NameResolver>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,10 +189,20 @@ pub struct GuardedFetcher {
 pub struct BuildError(String);
 
 impl GuardedFetcher {
+    /// A fetcher resolving names with the system resolver.
     pub fn new(options: FetchOptions) -> Result<Self, BuildError> {
+        Self::with_resolver(options, Arc::new(SystemResolver))
+    }
+
+    /// A fetcher resolving names with `names` (tests inject a fixed table).
+    pub fn with_resolver(
+        options: FetchOptions,
+        names: Arc<dyn NameResolver>,
+    ) -> Result<Self, BuildError> {
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(GuardedResolver {
-                allow_loopback: options.allow_loopback,
+                names: names.clone(),
+                allow_loopback: options.loopback.allows_any(),
             }))
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(options.connect_timeout)
@@ -125,11 +211,27 @@ impl GuardedFetcher {
             .pool_max_idle_per_host(2)
             .build()
             .map_err(|e| BuildError(e.to_string()))?;
-        Ok(GuardedFetcher { client, options })
+        Ok(GuardedFetcher {
+            client,
+            options,
+            names,
+        })
     }
 
     pub fn options(&self) -> &FetchOptions {
         &self.options
+    }
+
+    /// The same limits with another loopback rule (the dev runner narrows the wiring's
+    /// fetcher to its own sample sites).
+    pub fn with_loopback(&self, loopback: LoopbackAccess) -> Result<Self, BuildError> {
+        GuardedFetcher::with_resolver(
+            FetchOptions {
+                loopback,
+                ..self.options.clone()
+            },
+            self.names.clone(),
+        )
     }
 
     /// Check a URL before any connection: scheme, user info, literal IP hosts.
@@ -158,17 +260,36 @@ impl GuardedFetcher {
             Some(Host::Domain(_)) => None,
         };
         if let Some(ip) = ip {
-            if let Some(reason) = check_ip(ip, self.options.allow_loopback) {
-                return Err(FetchError::Blocked {
-                    url: url.to_string(),
-                    reason: format!("{ip} is {reason}"),
-                });
+            if let Some(reason) = check_ip(ip, false) {
+                let port = url.port_or_known_default().unwrap_or(0);
+                if !self.options.loopback.allows(SocketAddr::new(ip, port)) {
+                    let mut reason = format!("{ip} is {reason}");
+                    if let LoopbackAccess::Only(list) = &self.options.loopback {
+                        if check_ip(ip, true).is_none() {
+                            let list: Vec<String> = list.iter().map(|a| a.to_string()).collect();
+                            reason.push_str(&format!(
+                                ", and only {} may be fetched on loopback",
+                                list.join(", ")
+                            ));
+                        }
+                    }
+                    return Err(FetchError::Blocked {
+                        url: url.to_string(),
+                        reason,
+                    });
+                }
             }
         }
         Ok(url)
     }
 
-    async fn fetch(&self, raw: &str) -> Result<Fetched, FetchError> {
+    async fn fetch(&self, raw: &str, wanted: Option<BodyLimit>) -> Result<Fetched, FetchError> {
+        let own = self.options.max_body_bytes;
+        let (limit, prefix) = match wanted {
+            None => (own, false),
+            Some(BodyLimit::Whole(n)) => (n.min(own), false),
+            Some(BodyLimit::Prefix(n)) => (n.min(own), true),
+        };
         let deadline = Instant::now() + self.options.total_timeout;
         let mut url = self.precheck(raw)?;
         let mut hops = 0;
@@ -212,9 +333,8 @@ impl GuardedFetcher {
                     status: status.as_u16(),
                 });
             }
-            let limit = self.options.max_body_bytes;
             if let Some(declared) = response.content_length() {
-                if declared > limit {
+                if declared > limit && !prefix {
                     return Err(FetchError::TooLarge {
                         url: url.to_string(),
                         limit_bytes: limit,
@@ -228,6 +348,7 @@ impl GuardedFetcher {
                 .map(str::to_string);
             let final_url = url.to_string();
             let mut body = Vec::new();
+            let mut truncated = false;
             let mut response = response;
             loop {
                 let chunk = tokio::time::timeout_at(deadline, response.chunk())
@@ -236,6 +357,13 @@ impl GuardedFetcher {
                     .map_err(|e| self.map_error(&url, e))?;
                 let Some(chunk) = chunk else { break };
                 if body.len() as u64 + chunk.len() as u64 > limit {
+                    if prefix {
+                        // The rest is never read: dropping the response closes the connection.
+                        let room = (limit - body.len() as u64) as usize;
+                        body.extend_from_slice(&chunk[..room]);
+                        truncated = true;
+                        break;
+                    }
                     return Err(FetchError::TooLarge {
                         url: final_url,
                         limit_bytes: limit,
@@ -248,6 +376,7 @@ impl GuardedFetcher {
                 status: status.as_u16(),
                 content_type,
                 body,
+                truncated,
             });
         }
     }
@@ -259,6 +388,12 @@ impl GuardedFetcher {
                 return FetchError::Blocked {
                     url: url.to_string(),
                     reason: blocked.to_string(),
+                };
+            }
+            if let Some(gone) = e.downcast_ref::<NoSuchHost>() {
+                return FetchError::NoSuchHost {
+                    url: url.to_string(),
+                    host: gone.host.clone(),
                 };
             }
             source = e.source();
@@ -292,6 +427,14 @@ impl Fetcher for GuardedFetcher {
         &self,
         url: &str,
     ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send {
-        self.fetch(url)
+        self.fetch(url, None)
+    }
+
+    fn get_within(
+        &self,
+        url: &str,
+        limit: BodyLimit,
+    ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send {
+        self.fetch(url, Some(limit))
     }
 }

@@ -9,10 +9,12 @@
 pub mod discover;
 pub mod fetcher;
 pub mod guard;
+pub mod resolve;
 
 pub use discover::{
     find_source, Attempt, Candidate, CandidateKind, DiscoveryOptions, Rejection, SourceCheck,
     SourceOutcome,
 };
-pub use fetcher::{FetchOptions, GuardedFetcher};
+pub use fetcher::{FetchOptions, GuardedFetcher, LoopbackAccess};
 pub use guard::{check_ip, is_globally_routable};
+pub use resolve::{LookupError, NameResolver, StaticResolver, SystemResolver};

@@ -7,7 +7,7 @@ use logofill_core::directory::{
     CompanyDirectory, CompanyRecord, DirectoryError, HttpDirectory, JsonlDirectory,
 };
 use logofill_core::CompanyId;
-use logofill_fetch::{FetchOptions, GuardedFetcher};
+use logofill_fetch::{FetchOptions, GuardedFetcher, LoopbackAccess};
 use logofill_image::{Pipeline, PipelineOptions};
 
 use crate::config::{DirectorySource, WorkerSettings};
@@ -37,7 +37,7 @@ pub fn fetcher(settings: &WorkerSettings) -> anyhow::Result<Arc<GuardedFetcher>>
         total_timeout: settings.fetch_timeout,
         max_body_bytes: settings.fetch_max_bytes,
         max_redirects: settings.fetch_max_redirects,
-        allow_loopback: settings.allow_loopback_sources,
+        loopback: LoopbackAccess::from_opt_in(settings.allow_loopback_sources),
         ..FetchOptions::default()
     };
     Ok(Arc::new(GuardedFetcher::new(options)?))
