@@ -484,8 +484,10 @@ async fn export_import_round_trip_is_byte_identical() {
     let sqs = sqs_client(&moto.endpoint).await;
     let (source, dlq) = create_queue_with_dlq(&sqs, "lf-archive", 1, 0).await;
     let mut messages = plain(&[
-        r#"{"v":1, "company_id":"acme" ,"reported_at":"2026-01-02T03:04:05Z","origin":"backfill","note":"héllo	✓"}"#.to_string(),
-        "<not-json> &amp; \u{1F600}\r\n  trailing  ".to_string(),
+        r#"{"v":1, "company_id":"acme" ,"reported_at":"2026-01-02T03:04:05Z","origin":"backfill","note":"héllo\t✓"}"#.to_string(),
+        // Valid to the worker's parser (import checks that), but every byte matters: an
+        // unknown field of markup and an emoji, then CR LF, a space and a tab after the JSON.
+        "{\"v\":1,\"company_id\":\"umbrella\",\"reported_at\":\"2026-01-02T03:04:05Z\",\"origin\":\"replay\",\"x\":\"<not-json> &amp; \u{1F600}\"}\r\n \t ".to_string(),
         body("globex", 1),
         body("initech", 2),
     ]);
@@ -568,6 +570,32 @@ async fn export_import_round_trip_is_byte_identical() {
     got.sort();
     want.sort();
     assert_eq!(got, want);
+
+    // A body the worker cannot read is refused before anything is sent, naming its line.
+    let poison = dir.join("poison.jsonl");
+    let good = std::fs::read_to_string(file).unwrap();
+    let first = good.lines().next().unwrap();
+    let mut bad: Value = serde_json::from_str(first).unwrap();
+    bad["body"] = "<not-json>".into();
+    std::fs::write(&poison, format!("{first}\n\n{bad}\n")).unwrap();
+    let out = logofill(
+        &moto.endpoint,
+        &[
+            "import",
+            "--file",
+            poison.to_str().unwrap(),
+            "--to",
+            &target,
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("poison.jsonl line 3: message") && stderr.contains("not JSON"),
+        "{stderr}"
+    );
+    assert_eq!(counts(&sqs, &target).await, (0, 0), "nothing was sent");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

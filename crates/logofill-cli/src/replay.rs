@@ -205,8 +205,9 @@ struct ExportArgs {
 
 /// Send the messages of an archive (from `export`) to a queue.
 ///
-/// The whole file is read and checked first; a bad line stops the import before anything is
-/// sent. Bodies and message attributes go out byte for byte. Into a FIFO queue the dedup id
+/// The whole file is read and checked first: at most 256 MiB, each line at most 2 MiB, every
+/// line an archived message whose body the worker can parse. A bad line stops the import
+/// before anything is sent, naming the file and the line (blank lines counted). Bodies and message attributes go out byte for byte. Into a FIFO queue the dedup id
 /// is the one `move` would use (run id from the message's original DLQ and this target), so
 /// importing what a move already sent within 5 minutes sends no duplicates. The file is not
 /// changed.

@@ -6,19 +6,23 @@
 //! and the file itself is created new (never overwritten) with its directory synced, so after
 //! a crash every message is in the file, the DLQ, or both.
 //!
-//! `import` reads and checks the whole file before it sends anything. On a FIFO target each
+//! `import` reads and checks the whole file before it sends anything, within a size limit per
+//! file and per line, and with the worker's own body parser. On a FIFO target each
 //! message gets the dedup id `move` would give it (the run id from the message's original
 //! DLQ and the target), so exporting then importing a message that a `move` already sent
 //! within five minutes does not duplicate it.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
+use logofill_core::company::shown;
+use logofill_core::units::{Bytes, ExactBytes};
+use logofill_core::QueueMessage;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplayError;
@@ -250,31 +254,107 @@ pub async fn export<Q: ReplayQueue>(
     Ok(report)
 }
 
-/// Read and check a whole archive; the error names the file and line.
-pub fn read_archive(path: &Path) -> Result<Vec<ArchivedMessage>, ReplayError> {
+/// Largest archive `import` reads. The whole file is checked (and held) before anything is
+/// sent, so its size is the tool's memory: 256 MiB is about a million typical DLQ lines.
+pub const MAX_ARCHIVE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Longest line of an archive, without its newline: twice SQS's largest message (1 MiB),
+/// room for the JSON escaping of the body and its message attributes.
+pub const MAX_ARCHIVE_LINE_BYTES: usize = 2 * 1024 * 1024;
+
+/// One message of an archive, with the line of the file it was read from (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveLine {
+    pub line: usize,
+    pub message: ArchivedMessage,
+}
+
+/// Read and check a whole archive: its size, each line's length, the line format, and each
+/// body with the worker's own parser, so `import` never sends what the worker would only
+/// dead-letter again. The error names the file, the line and the limit, and nothing is sent.
+pub fn read_archive(path: &Path) -> Result<Vec<ArchiveLine>, ReplayError> {
     let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let size = file.metadata().map_err(|e| io_error(path, e))?.len();
+    if size > MAX_ARCHIVE_BYTES {
+        return Err(ReplayError::usage(format!(
+            "{} is {}, over the {} archive limit; split it (`split -l`) and import the parts; nothing was sent",
+            path.display(),
+            ExactBytes(size),
+            Bytes(MAX_ARCHIVE_BYTES)
+        )));
+    }
+    // The size was checked above, but the file may grow (or be a pipe): never read past it.
+    let mut reader = BufReader::new(file).take(MAX_ARCHIVE_BYTES + 1);
+    let refuse = |line: usize, what: String| {
+        ReplayError::usage(format!(
+            "{} line {line}: {what}; nothing was sent",
+            path.display()
+        ))
+    };
     let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| io_error(path, e))?;
-        if line.trim().is_empty() {
+    let mut read: u64 = 0;
+    let mut buf = Vec::new();
+    for line in 1.. {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_ARCHIVE_LINE_BYTES as u64 + 2)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| io_error(path, e))?;
+        if n == 0 {
+            break;
+        }
+        read += n as u64;
+        if read > MAX_ARCHIVE_BYTES {
+            return Err(refuse(
+                line,
+                format!(
+                    "the file grew over the {} archive limit",
+                    Bytes(MAX_ARCHIVE_BYTES)
+                ),
+            ));
+        }
+        let ended = buf.last() == Some(&b'\n');
+        if ended {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        if buf.len() > MAX_ARCHIVE_LINE_BYTES {
+            return Err(refuse(
+                line,
+                format!(
+                    "the line is longer than the {} line limit",
+                    ExactBytes(MAX_ARCHIVE_LINE_BYTES as u64)
+                ),
+            ));
+        }
+        let text =
+            std::str::from_utf8(&buf).map_err(|e| refuse(line, format!("not UTF-8 text ({e})")))?;
+        if text.trim().is_empty() {
             continue;
         }
-        let m: ArchivedMessage = serde_json::from_str(&line).map_err(|e| {
-            ReplayError::usage(format!(
-                "{} line {}: not an archived message ({e}); nothing was sent",
-                path.display(),
-                i + 1
-            ))
-        })?;
+        let m: ArchivedMessage = serde_json::from_str(text)
+            .map_err(|e| refuse(line, format!("not an archived message ({e})")))?;
         if m.v != ARCHIVE_VERSION {
-            return Err(ReplayError::usage(format!(
-                "{} line {}: archive version {} is not supported (this build reads {ARCHIVE_VERSION}); nothing was sent",
-                path.display(),
-                i + 1,
-                m.v
-            )));
+            return Err(refuse(
+                line,
+                format!(
+                    "archive version {} is not supported (this build reads {ARCHIVE_VERSION})",
+                    m.v
+                ),
+            ));
         }
-        out.push(m);
+        QueueMessage::from_body(&m.body).map_err(|e| {
+            refuse(
+                line,
+                format!(
+                    "message {} has a body the worker cannot read ({e}); remove the line or fix the body",
+                    shown(&m.message_id)
+                ),
+            )
+        })?;
+        out.push(ArchiveLine { line, message: m });
     }
     Ok(out)
 }
@@ -338,10 +418,10 @@ pub async fn import<Q: ReplayQueue>(
         stopped: None,
         error: None,
     };
-    for m in &messages {
+    for entry in &messages {
         *report
             .by_company
-            .entry(BodyInfo::of(&m.body).company_key().to_owned())
+            .entry(BodyInfo::of(&entry.message.body).company_key().to_owned())
             .or_default() += 1;
     }
     if opts.dry_run {
@@ -360,7 +440,8 @@ pub async fn import<Q: ReplayQueue>(
         let entries: Vec<SendEntry> = chunk
             .iter()
             .enumerate()
-            .map(|(i, a)| {
+            .map(|(i, entry)| {
+                let a = &entry.message;
                 let m = a.as_message();
                 let run_id = opts
                     .run_id
@@ -378,13 +459,14 @@ pub async fn import<Q: ReplayQueue>(
         pacer.admit(entries.len()).await;
         match queue.send_batch(&opts.to, &entries).await {
             Ok(refused) => {
-                for (i, a) in chunk.iter().enumerate() {
+                for (i, entry) in chunk.iter().enumerate() {
                     match refused.iter().find(|f| f.entry_id == i.to_string()) {
                         Some(f) => {
                             report.failed += 1;
                             report.failures.push(ImportFailure {
-                                line: next + i + 1,
-                                message_id: a.message_id.clone(),
+                                // The file's line, blank lines counted, as an editor shows it.
+                                line: entry.line,
+                                message_id: entry.message.message_id.clone(),
                                 code: f.code.clone(),
                                 detail: f.message.clone(),
                             });

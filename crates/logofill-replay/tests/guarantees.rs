@@ -287,7 +287,7 @@ async fn import_checks_the_whole_file_first() {
     let (q, _) = setup(0);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.jsonl");
-    let line = serde_json::json!({"v":1,"message_id":"m1","source_queue":DLQ,"body":"x","exported_at":"2026-01-01T00:00:00Z"});
+    let line = archive_line("m1", &body("acme"));
     std::fs::write(&file, format!("{line}\n{{broken\n")).unwrap();
     let i = ImportOptions {
         file,
@@ -301,4 +301,180 @@ async fn import_checks_the_whole_file_first() {
         .unwrap_err();
     assert!(e.to_string().contains("line 2"), "{e}");
     assert!(q.messages(SRC).is_empty());
+}
+
+fn archive_line(message_id: &str, body: &str) -> String {
+    serde_json::json!({"v":1,"message_id":message_id,"source_queue":DLQ,"body":body,"exported_at":"2026-01-01T00:00:00Z"})
+        .to_string()
+}
+
+fn import_options(file: &std::path::Path) -> ImportOptions {
+    ImportOptions {
+        file: file.to_path_buf(),
+        to: SRC.into(),
+        rate: None,
+        run_id: None,
+        dry_run: false,
+    }
+}
+
+async fn import_error(q: &MemoryQueues, file: &std::path::Path) -> String {
+    let e = archive::import(
+        q,
+        &import_options(file),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(e.is_usage(), "{e}");
+    assert!(q.messages(SRC).is_empty(), "nothing is sent: {e}");
+    e.to_string()
+}
+
+#[tokio::test]
+async fn import_refuses_an_archive_over_the_size_limit_before_reading_it() {
+    let (q, _) = setup(0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge.jsonl");
+    // Sparse: the size is refused from the metadata, no byte of it is read.
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(archive::MAX_ARCHIVE_BYTES + 1)
+        .unwrap();
+    let e = import_error(&q, &file).await;
+    assert!(e.contains(&file.display().to_string()), "{e}");
+    assert!(e.contains("over the 256 MiB archive limit"), "{e}");
+    assert!(e.contains("268435457 bytes"), "{e}");
+
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(archive::MAX_ARCHIVE_BYTES)
+        .unwrap();
+    let e = import_error(&q, &file).await;
+    assert!(
+        !e.contains("archive limit"),
+        "at the limit the size passes: {e}"
+    );
+}
+
+/// An archive line of exactly `len` bytes: a valid message padded with an unknown field.
+fn line_of_len(message_id: &str, len: usize) -> String {
+    let bare = archive_line(message_id, &body("acme"));
+    let mut v: serde_json::Value = serde_json::from_str(&bare).unwrap();
+    let overhead = serde_json::to_string(&{
+        v["pad"] = "".into();
+        v.clone()
+    })
+    .unwrap()
+    .len();
+    v["pad"] = "p".repeat(len - overhead).into();
+    let line = v.to_string();
+    assert_eq!(line.len(), len);
+    line
+}
+
+#[tokio::test]
+async fn import_takes_a_line_at_the_line_limit_and_refuses_one_byte_more() {
+    let (q, _) = setup(0);
+    let dir = tempfile::tempdir().unwrap();
+    let limit = archive::MAX_ARCHIVE_LINE_BYTES;
+    let file = dir.path().join("long.jsonl");
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{}\r\n",
+            line_of_len("m1", limit),
+            line_of_len("m2", limit)
+        ),
+    )
+    .unwrap();
+    let r = archive::import(
+        &q,
+        &import_options(&file),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.sent, 2, "two lines of exactly the limit (LF and CRLF)");
+
+    let (q, _) = setup(0);
+    let file = dir.path().join("longer.jsonl");
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{}\n",
+            archive_line("m1", &body("acme")),
+            line_of_len("m2", limit + 1)
+        ),
+    )
+    .unwrap();
+    let e = import_error(&q, &file).await;
+    assert!(e.contains(&format!("{} line 2:", file.display())), "{e}");
+    assert!(e.contains("2 MiB (2097152 bytes) line limit"), "{e}");
+
+    // The same at the end of a file without a final newline.
+    std::fs::write(&file, "x".repeat(limit + 1)).unwrap();
+    let e = import_error(&q, &file).await;
+    assert!(e.contains("line 1: the line is longer"), "{e}");
+}
+
+#[tokio::test]
+async fn import_refuses_a_body_the_worker_cannot_read_naming_its_line() {
+    let (q, _) = setup(0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("poison.jsonl");
+    let lines = [
+        archive_line("m1", &body("acme")),
+        String::new(),
+        archive_line("m3", &body("globex")),
+        archive_line(
+            "m4",
+            r#"{"v":1,"company_id":"../etc","reported_at":"2026-01-02T03:04:05Z","origin":"report"}"#,
+        ),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let e = import_error(&q, &file).await;
+    assert!(
+        e.contains("line 4: message \"m4\" has a body the worker cannot read"),
+        "{e}"
+    );
+    assert!(e.contains("company id"), "the parser's reason: {e}");
+
+    for (bad, why) in [("not json", "not JSON"), (r#"{"v":2}"#, "version")] {
+        std::fs::write(&file, format!("{}\n", archive_line("m1", bad))).unwrap();
+        let e = import_error(&q, &file).await;
+        assert!(e.contains("line 1:") && e.contains(why), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn import_failures_name_the_line_of_the_file() {
+    let (q, _) = setup(0);
+    q.refuse_bodies_containing("\"globex\"", "KMS.AccessDenied");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gaps.jsonl");
+    // Blank lines are skipped but counted, as an editor counts them.
+    let text = format!(
+        "\n{}\n\n\n{}\r\n{}\n",
+        archive_line("m1", &body("acme")),
+        archive_line("m2", &body("globex")),
+        archive_line("m3", &body("initech")),
+    );
+    std::fs::write(&file, text).unwrap();
+    let r = archive::import(
+        &q,
+        &import_options(&file),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.sent, r.failed), (2, 1));
+    assert_eq!(r.failures[0].line, 5);
+    assert_eq!(r.failures[0].message_id, "m2");
+    let read = archive::read_archive(&file).unwrap();
+    let lines: Vec<usize> = read.iter().map(|l| l.line).collect();
+    assert_eq!(lines, [2, 5, 6]);
 }
