@@ -117,6 +117,144 @@ async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// An SVG that passes the byte and node limits and asks for a morphology over a huge radius:
+/// without a check it renders for minutes. Refused by the SVG checks, or ended by the render
+/// budget; either way only its record is affected.
+const HOSTILE_SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><filter id="f" x="0" y="0" width="1" height="1"><feMorphology operator="dilate" radius="900 900"/></filter><rect width="2000" height="2000" fill="red" filter="url(#f)"/></svg>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_hostile_record_costs_its_own_render_budget_and_nothing_else() {
+    let moto = MotoServer::start();
+    let sqs = sqs_client(&moto.endpoint).await;
+    let s3 = s3_client(&moto.endpoint).await;
+    create_bucket(&s3, "logos").await;
+    let (queue, _) = create_queue_with_dlq(&sqs, "logofill-worker-hostile", 5, 30).await;
+    let site = FixtureSite::start().await;
+    site.page("/logo.svg", Page::ok("image/svg+xml", SVG_LOGO));
+    site.page("/hostile.svg", Page::ok("image/svg+xml", HOSTILE_SVG));
+    let dir = std::env::temp_dir().join(format!("logofill-worker-hostile-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let directory = dir.join("companies.jsonl");
+    let mut lines = String::new();
+    let ids = ["good-1", "good-2", "evil", "good-3", "good-4"];
+    for id in ids {
+        let path = if id == "evil" {
+            "/hostile.svg"
+        } else {
+            "/logo.svg"
+        };
+        lines.push_str(&format!(
+            "{}\n",
+            serde_json::json!({"id": id, "name": id, "logo_url": site.url(path)})
+        ));
+    }
+    std::fs::write(&directory, lines).unwrap();
+    for id in ids {
+        sqs.send_message()
+            .queue_url(&queue)
+            .message_body(format!(
+                r#"{{"v":1,"company_id":"{id}","reported_at":"2026-12-01T10:00:00Z","origin":"report"}}"#
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+    let event = receive_as_lambda_event(&sqs, &queue).await;
+    assert_eq!(event["Records"].as_array().unwrap().len(), 5);
+
+    let render_timeout = Duration::from_millis(1500);
+    let runtime = FakeLambdaRuntime::start().await;
+    let mut child = Command::new(workspace_binary("logofill-worker"))
+        .env_clear()
+        .envs(runtime.lambda_env("logofill-worker"))
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("LOGOFILL_BUCKET", "logos")
+        .env(
+            "LOGOFILL_DIRECTORY",
+            format!("file://{}", directory.display()),
+        )
+        .env("LOGOFILL_ALLOW_LOOPBACK_SOURCES", "1")
+        .env(
+            "LOGOFILL_RENDER_TIMEOUT_MS",
+            render_timeout.as_millis().to_string(),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start logofill-worker");
+    // Let the worker start its render helper before the clock starts.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = std::time::Instant::now();
+    let id = runtime.invoke(event.to_string());
+    let answer = runtime
+        .answer(&id, Duration::from_secs(60))
+        .await
+        .expect("handler answered");
+    let took = started.elapsed();
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["batchItemFailures"], serde_json::json!([]));
+    // Four small SVG renders of a debug build and S3 round trips, plus at most one budget.
+    assert!(
+        took < render_timeout + Duration::from_secs(10),
+        "the batch took {took:?}"
+    );
+
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let emf: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    assert_eq!(emf.len(), 1, "{stdout}");
+    assert_eq!(emf[0]["stored"], 4.0, "{stdout}");
+    assert_eq!(emf[0]["placeholder"], 1.0, "{stdout}");
+    let evil_line = stdout
+        .lines()
+        .find(|l| l.contains("\"company_id\":\"evil\"") && l.contains("record done"))
+        .unwrap_or_else(|| panic!("no outcome line for the hostile record: {stdout}"));
+    assert!(
+        evil_line.contains("budget_exceeded") || evil_line.contains("svg_"),
+        "the hostile record's placeholder names the budget or the SVG limit: {evil_line}"
+    );
+    let evil = s3
+        .head_object()
+        .bucket("logos")
+        .key("logos/evil/256.png")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        evil.metadata()
+            .and_then(|m| m.get("kind"))
+            .map(String::as_str),
+        Some("placeholder")
+    );
+    for good in ["good-1", "good-2", "good-3", "good-4"] {
+        let head = s3
+            .head_object()
+            .bucket("logos")
+            .key(format!("logos/{good}/256.png"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            head.metadata()
+                .and_then(|m| m.get("kind"))
+                .map(String::as_str),
+            Some("logo"),
+            "{good}"
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
 #[test]
 fn a_bad_setting_stops_start_up_naming_the_variable() {
     let output = Command::new(workspace_binary("logofill-worker"))

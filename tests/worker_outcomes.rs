@@ -12,6 +12,7 @@ use logofill_core::directory::JsonlDirectory;
 use logofill_core::store::LogoStore;
 use logofill_core::{CompanyId, Origin, QueueMessage};
 use logofill_image::{Pipeline, PipelineOptions};
+use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
 use logofill_tests::*;
 use logofill_worker::wiring::{fetcher, pipeline, service_options};
 use logofill_worker::{
@@ -114,7 +115,19 @@ fn worker(w: &World) -> Arc<TestWorker> {
         JsonlDirectory::load(path).unwrap(),
         S3Store::new(w.s3.clone(), "logos"),
         fetcher,
-        pipeline(settings).unwrap(),
+        // The production path: renders in `logofill` helper processes under the budget.
+        Renderer::sandboxed(
+            pipeline(settings).unwrap(),
+            RenderPool::new(
+                HelperCommand::program(logofill_tests::workspace_binary("logofill")),
+                pipeline(settings).unwrap().options(),
+                RenderBudget {
+                    timeout: settings.render_timeout,
+                    memory_bytes: settings.memory.render_memory,
+                },
+                settings.memory.render_slots,
+            ),
+        ),
         service_options(settings),
     ))
 }

@@ -63,6 +63,11 @@ impl DevArgs {
             bucket_dir: self.bucket_dir,
             visibility_timeout: Duration::from_secs(self.visibility_timeout.max(1)),
             max_receive_count: self.max_receive_count.max(1),
+            // Sample and `--companies` sites are rendered under the worker's budget too.
+            render_helper: Some(
+                logofill_render::HelperCommand::current_exe()
+                    .context("finding the logofill binary to start render helpers")?,
+            ),
             ..DevOptions::default()
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1,11 +1,11 @@
 //! `logofill process`: render local logo files, the worker's pipeline without the network.
 //! With `--json` it prints one line per input, which the benchmark and scripts read.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

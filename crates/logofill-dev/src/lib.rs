@@ -32,6 +32,7 @@ use logofill_core::report::{HttpRequest, ReportBody};
 use logofill_core::store::FolderStore;
 use logofill_core::{AllowedOrigins, CompanyId, ReportConfig, ReportService, SystemClock};
 use logofill_fetch::{GuardedFetcher, LoopbackAccess};
+use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
 use logofill_worker::wiring::{fetcher, pipeline, service_options};
 use logofill_worker::{process_batch, DirectorySource, LogoWorker, WorkerSettings};
 use tokio::sync::watch;
@@ -63,6 +64,10 @@ pub struct DevOptions {
     /// Loopback addresses besides this server's own that the worker may fetch from (a
     /// benchmark's fixture server); empty by default.
     pub extra_loopback_sources: Vec<SocketAddr>,
+    /// How fetched logos are rendered: in helper processes started with this command, under
+    /// the worker's render budget (what `logofill dev` does, with itself as the helper), or,
+    /// when `None`, in-process (library tests, whose binary cannot serve as a helper).
+    pub render_helper: Option<HelperCommand>,
 }
 
 impl Default for DevOptions {
@@ -76,6 +81,7 @@ impl Default for DevOptions {
             concurrency: 4,
             companies: None,
             extra_loopback_sources: Vec::new(),
+            render_helper: None,
         }
     }
 }
@@ -177,12 +183,27 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     settings.concurrency = options.concurrency;
     let setup = |e: anyhow::Error| DevError::Setup(format!("{e:#}"));
     let pipeline = pipeline(&settings).map_err(setup)?;
+    let renderer = match &options.render_helper {
+        Some(command) => Renderer::sandboxed(
+            pipeline.clone(),
+            RenderPool::new(
+                command.clone(),
+                pipeline.options(),
+                RenderBudget {
+                    timeout: settings.render_timeout,
+                    memory_bytes: settings.memory.render_memory,
+                },
+                settings.memory.render_slots,
+            ),
+        ),
+        None => Renderer::in_process(pipeline.clone()),
+    };
     let store = FolderStore::new(&options.bucket_dir);
     let worker: Arc<DevWorker> = Arc::new(LogoWorker::new(
         JsonlDirectory::parse("sample companies", &directory_text),
         store.clone(),
         sample_site_fetcher(&settings, addr, &options.extra_loopback_sources).map_err(setup)?,
-        pipeline.clone(),
+        renderer,
         service_options(&settings),
     ));
     let umbrella_png = {

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use logofill_core::config::{parse_log_level, ConfigError, Env, EnvVar};
 
+use crate::budget::{plan, MemoryPlan, PlanInputs};
+
 pub const BUCKET: EnvVar = EnvVar {
     name: "LOGOFILL_BUCKET",
     default: None,
@@ -65,6 +67,18 @@ pub const MAX_PIXELS: EnvVar = EnvVar {
     default: Some("16000000"),
     meaning: "largest decoded image accepted, in pixels (width x height)",
 };
+pub const RENDER_TIMEOUT_MS: EnvVar = EnvVar {
+    name: "LOGOFILL_RENDER_TIMEOUT_MS",
+    default: Some("3000"),
+    meaning: "wall-clock budget of one render (decode, fit, encode) in its helper process, in milliseconds; a render over it is killed and its source refused",
+};
+pub const RENDER_MEMORY_MB: EnvVar = EnvVar {
+    name: "LOGOFILL_RENDER_MEMORY_MB",
+    default: Some("auto"),
+    meaning: "address space one render may add in its helper process, in MiB; auto shares AWS_LAMBDA_FUNCTION_MEMORY_SIZE out (160 when not on a Lambda)",
+};
+/// Set by Lambda itself (not in the template): the function's memory in MB.
+pub const LAMBDA_MEMORY_VAR: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
 pub const LOG_LEVEL: EnvVar = EnvVar {
     name: "LOGOFILL_LOG_LEVEL",
     default: Some("info"),
@@ -85,6 +99,8 @@ pub const WORKER_ENV_VARS: &[EnvVar] = &[
     FETCH_MAX_BYTES,
     FETCH_MAX_REDIRECTS,
     MAX_PIXELS,
+    RENDER_TIMEOUT_MS,
+    RENDER_MEMORY_MB,
     LOG_LEVEL,
 ];
 
@@ -143,6 +159,11 @@ pub struct WorkerSettings {
     pub fetch_max_bytes: u64,
     pub fetch_max_redirects: u32,
     pub max_pixels: u64,
+    pub render_timeout: Duration,
+    /// `None` for `auto`.
+    pub render_memory_mb: Option<u64>,
+    /// How memory is shared out: render slots, render memory, records in flight.
+    pub memory: MemoryPlan,
     pub log_level: tracing::Level,
 }
 
@@ -198,6 +219,42 @@ impl WorkerSettings {
                 Err("Cache-Control must be printable ASCII".into())
             }
         })?;
+        let concurrency = CONCURRENCY.number(env, 1usize, 64)?;
+        let fetch_max_bytes = FETCH_MAX_BYTES.number(env, 1024u64, 64 * 1024 * 1024)?;
+        let render_memory_mb = RENDER_MEMORY_MB.parse_with(env, |raw| {
+            if raw.eq_ignore_ascii_case("auto") {
+                return Ok(None);
+            }
+            match raw.parse::<u64>() {
+                Ok(mb) if (16..=8192).contains(&mb) => Ok(Some(mb)),
+                _ => Err("expected auto or a whole number of MiB from 16 to 8192".into()),
+            }
+        })?;
+        let lambda_mb = match env.get(LAMBDA_MEMORY_VAR) {
+            None => None,
+            Some(raw) => Some(
+                raw.trim()
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError::Invalid {
+                        var: LAMBDA_MEMORY_VAR,
+                        value: raw.clone(),
+                        reason: "expected the function's memory in MB".into(),
+                    })?,
+            ),
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let memory = plan(PlanInputs {
+            lambda_mb,
+            render_memory_mb,
+            fetch_max_bytes,
+            concurrency,
+            cores,
+        })
+        .map_err(|reason| ConfigError::Invalid {
+            var: LAMBDA_MEMORY_VAR,
+            value: lambda_mb.map(|m| m.to_string()).unwrap_or_default(),
+            reason,
+        })?;
         Ok(WorkerSettings {
             bucket,
             directory: DIRECTORY.parse_with(env, DirectorySource::parse)?,
@@ -206,15 +263,18 @@ impl WorkerSettings {
             placeholder_refresh: Duration::from_secs(
                 PLACEHOLDER_REFRESH_SECS.number(env, 0u64, 31_536_000)?,
             ),
-            concurrency: CONCURRENCY.number(env, 1usize, 64)?,
+            concurrency,
             allow_loopback_sources: ALLOW_LOOPBACK_SOURCES.flag(env)?,
             fetch_connect_timeout: Duration::from_millis(
                 FETCH_CONNECT_TIMEOUT_MS.number(env, 100u64, 60_000)?,
             ),
             fetch_timeout: Duration::from_millis(FETCH_TIMEOUT_MS.number(env, 100u64, 300_000)?),
-            fetch_max_bytes: FETCH_MAX_BYTES.number(env, 1024u64, 64 * 1024 * 1024)?,
+            fetch_max_bytes,
             fetch_max_redirects: FETCH_MAX_REDIRECTS.number(env, 0u32, 10)?,
             max_pixels: MAX_PIXELS.number(env, 1u64, 64_000_000)?,
+            render_timeout: Duration::from_millis(RENDER_TIMEOUT_MS.number(env, 100u64, 60_000)?),
+            render_memory_mb,
+            memory,
             log_level: LOG_LEVEL.parse_with(env, parse_log_level)?,
         })
     }
@@ -262,12 +322,33 @@ mod tests {
             ("LOGOFILL_ALLOW_LOOPBACK_SOURCES", "maybe"),
             ("LOGOFILL_FETCH_MAX_BYTES", "12"),
             ("LOGOFILL_LOG_LEVEL", "chatty"),
+            ("LOGOFILL_RENDER_TIMEOUT_MS", "5"),
+            ("LOGOFILL_RENDER_MEMORY_MB", "lots"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "big"),
         ] {
             let mut e = env(&BASE);
             e.insert(var, value);
             let err = WorkerSettings::from_env(&e).unwrap_err().to_string();
             assert!(err.starts_with(var), "{var}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn a_lambda_too_small_for_the_configuration_stops_start_up() {
+        let mut e = env(&BASE);
+        e.insert("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128");
+        e.insert("LOGOFILL_RENDER_MEMORY_MB", "120");
+        let err = WorkerSettings::from_env(&e).unwrap_err().to_string();
+        assert!(
+            err.starts_with("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=\"128\" is not valid"),
+            "{err}"
+        );
+        assert!(err.contains("LOGOFILL_RENDER_MEMORY_MB"), "{err}");
+        e.remove("LOGOFILL_RENDER_MEMORY_MB");
+        let s = WorkerSettings::from_env(&e).unwrap();
+        assert_eq!(s.memory.records_in_flight, 1);
+        assert_eq!(s.render_timeout, Duration::from_millis(3000));
+        assert_eq!(s.render_memory_mb, None);
     }
 
     #[test]

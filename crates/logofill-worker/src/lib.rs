@@ -7,6 +7,7 @@
 //! as the bucket, the in-process queue), so every path runs the same logic.
 
 pub mod batch;
+pub mod budget;
 pub mod config;
 pub mod outcome;
 pub mod service;

@@ -13,6 +13,8 @@ use logofill_worker::{process_batch, WorkerSettings};
 use tracing::Instrument as _;
 
 fn main() -> anyhow::Result<()> {
+    // A render helper is this binary re-executed: it serves renders and never returns.
+    logofill_render::serve_if_helper();
     let settings =
         lambda::settings_or_exit("logofill-worker", WorkerSettings::from_env(&ProcessEnv));
     lambda::init_json_logs(settings.log_level);
@@ -30,7 +32,23 @@ async fn serve(settings: WorkerSettings) -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    let concurrency = settings.concurrency;
+    if let Some(pool) = worker.renderer().pool() {
+        // Start the helpers during Lambda init, which has full CPU, not on the first record.
+        if let Err(e) = pool.warm_up().await {
+            tracing::warn!(error = %e, "render helpers could not be started ahead of time");
+        }
+    }
+    let plan = settings.memory;
+    tracing::info!(
+        lambda_mb = plan.lambda_bytes.map(|b| b >> 20),
+        render_slots = plan.render_slots,
+        render_memory_mb = plan.render_memory >> 20,
+        render_timeout_ms = settings.render_timeout.as_millis() as u64,
+        records_in_flight = plan.records_in_flight,
+        "memory plan"
+    );
+    // Records in flight never exceed what the memory plan admits.
+    let concurrency = plan.records_in_flight;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let worker = worker.clone();
         async move {

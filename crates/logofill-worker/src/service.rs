@@ -10,14 +10,14 @@
 //! memory; fetches of other records still overlap with it between renders.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use logofill_core::directory::{CompanyDirectory, CompanyRecord, DirectoryError};
 use logofill_core::store::{object_key, LogoStore, StoredObject};
 use logofill_core::{CompanyId, Fetcher, QueueMessage};
-use logofill_image::{LogoKind, Pipeline, RenderedSet};
+use logofill_image::{LogoKind, RenderedSet};
+use logofill_render::{RenderError, Renderer};
 
 use crate::outcome::{Outcome, Timings};
 use logofill_fetch::{
@@ -50,7 +50,7 @@ pub struct LogoWorker<D, S, F> {
     directory: D,
     store: S,
     fetcher: F,
-    pipeline: Arc<Pipeline>,
+    renderer: Renderer,
     options: ServiceOptions,
 }
 
@@ -59,16 +59,20 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         directory: D,
         store: S,
         fetcher: F,
-        pipeline: Arc<Pipeline>,
+        renderer: Renderer,
         options: ServiceOptions,
     ) -> Self {
         LogoWorker {
             directory,
             store,
             fetcher,
-            pipeline,
+            renderer,
             options,
         }
+    }
+
+    pub fn renderer(&self) -> &Renderer {
+        &self.renderer
     }
 
     pub fn store(&self) -> &S {
@@ -161,7 +165,7 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         }
 
         let check = RenderCheck {
-            pipeline: &self.pipeline,
+            renderer: &self.renderer,
             render_time: std::sync::Mutex::new(Duration::ZERO),
         };
         let started = Instant::now();
@@ -187,7 +191,10 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
             SourceOutcome::NoneUsable { reason, attempts } => {
                 report.attempts = attempts;
                 let t = Instant::now();
-                let placeholder = self.pipeline.placeholder(company.as_str(), &record.name);
+                let placeholder = self
+                    .renderer
+                    .pipeline()
+                    .placeholder(company.as_str(), &record.name);
                 report.timings.render += t.elapsed();
                 match placeholder {
                     Ok(set) => (set, String::new(), Outcome::Placeholder { reason }),
@@ -227,7 +234,10 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-        metadata.insert("source-url".into(), metadata_safe(source_url));
+        metadata.insert(
+            "source-url".into(),
+            metadata_safe(&public_source_url(source_url)),
+        );
         let sentinel = self.sentinel_key(company);
         let mut objects: Vec<StoredObject> = set
             .variants
@@ -250,9 +260,11 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
     }
 }
 
-/// Renders a fetched candidate; an unusable source lets discovery try the next one.
+/// Renders a fetched candidate; an unusable source lets discovery try the next one. The
+/// decision comes from the error's type: a render over its budget or a refused image is the
+/// source's fault (next candidate, then a placeholder), anything else is retried.
 struct RenderCheck<'a> {
-    pipeline: &'a Pipeline,
+    renderer: &'a Renderer,
     render_time: std::sync::Mutex<Duration>,
 }
 
@@ -261,15 +273,19 @@ impl SourceCheck for RenderCheck<'_> {
 
     async fn check(&self, url: &str, body: Vec<u8>) -> Result<RenderedSet, Rejection> {
         let t = Instant::now();
-        let rendered = self.pipeline.render(url, &body);
+        let rendered = self.renderer.render(url, body).await;
         if let Ok(mut total) = self.render_time.lock() {
             *total += t.elapsed();
         }
         rendered.map_err(|e| {
-            if e.is_permanent() {
-                Rejection::Unusable(e.to_string())
+            let reason = match &e {
+                RenderError::BudgetExceeded { .. } => format!("budget_exceeded: {e}"),
+                _ => e.to_string(),
+            };
+            if e.is_retryable() {
+                Rejection::Retryable(reason)
             } else {
-                Rejection::Retryable(e.to_string())
+                Rejection::Unusable(reason)
             }
         })
     }
@@ -284,6 +300,24 @@ fn objects_size_rank(key: &str) -> u32 {
         .unwrap_or(0)
 }
 
+/// The source URL as it may be shown to anyone who fetches the logo (S3 metadata comes back as
+/// `x-amz-meta-*` response headers through the CDN): no user info, query string or fragment,
+/// which may carry tokens or signatures.
+fn public_source_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        // Not a URL (a file path from the CLI, or empty for a placeholder): no query to strip,
+        // but never more than the part before any '?'.
+        Err(_) => raw.split(['?', '#']).next().unwrap_or_default().to_string(),
+    }
+}
+
 /// S3 user metadata travels in HTTP headers: keep it printable ASCII and bounded.
 fn metadata_safe(value: &str) -> String {
     const MAX_METADATA_VALUE: usize = 1024;
@@ -292,4 +326,25 @@ fn metadata_safe(value: &str) -> String {
         .filter(|c| c.is_ascii() && !c.is_ascii_control())
         .take(MAX_METADATA_VALUE)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_source_urls_carry_no_query_credentials_or_fragment() {
+        assert_eq!(
+            public_source_url(
+                "https://user:pw@cdn.acme.example/logo.png?X-Amz-Signature=abc&t=1#top"
+            ),
+            "https://cdn.acme.example/logo.png"
+        );
+        assert_eq!(
+            public_source_url("https://acme.example/logo.svg"),
+            "https://acme.example/logo.svg"
+        );
+        assert_eq!(public_source_url(""), "");
+        assert_eq!(public_source_url("/tmp/x.png?y"), "/tmp/x.png");
+    }
 }

@@ -9,6 +9,7 @@ use logofill_core::directory::{
 use logofill_core::CompanyId;
 use logofill_fetch::{FetchOptions, GuardedFetcher, LoopbackAccess};
 use logofill_image::{Pipeline, PipelineOptions};
+use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
 
 use crate::config::{DirectorySource, WorkerSettings};
 use crate::service::{LogoWorker, ServiceOptions};
@@ -52,6 +53,22 @@ pub fn pipeline(settings: &WorkerSettings) -> anyhow::Result<Arc<Pipeline>> {
     options.limits.max_pixels = settings.max_pixels;
     options.limits.max_input_bytes = settings.fetch_max_bytes;
     Ok(Arc::new(Pipeline::new(options)?))
+}
+
+/// The renderer for these settings: warm helper processes (this binary, re-executed) under the
+/// render budget, as many as the memory plan has slots.
+pub fn renderer(settings: &WorkerSettings) -> anyhow::Result<Renderer> {
+    let pipeline = pipeline(settings)?;
+    let pool = RenderPool::new(
+        HelperCommand::current_exe()?,
+        pipeline.options(),
+        RenderBudget {
+            timeout: settings.render_timeout,
+            memory_bytes: settings.memory.render_memory,
+        },
+        settings.memory.render_slots,
+    );
+    Ok(Renderer::sandboxed(pipeline, pool))
 }
 
 /// The directory named by the settings. `s3` is needed only for an `s3://` directory.
@@ -105,7 +122,7 @@ pub async fn lambda_worker(
         directory,
         S3Store::new(s3, settings.bucket.clone()),
         fetcher,
-        pipeline(settings)?,
+        renderer(settings)?,
         service_options(settings),
     ))
 }
