@@ -11,6 +11,9 @@
  * it needs no CORS preflight and survives navigation; ids already reported in this browser
  * session (sessionStorage, bounded) are never sent again; ids that break the server's grammar
  * are dropped here, since one bad id would make the server refuse the whole report.
+ * An id counts as reported only once the browser took the request: sendBeacon returned true,
+ * or the fetch fallback got an answer that is not 429 or 5xx (the server enqueued nothing and
+ * asks for a retry). If neither, the id is reported again by a later page of the session.
  */
 (function (w, d) {
   var s = d.currentScript || {getAttribute: function () { return null; }};
@@ -19,7 +22,7 @@
   var fallback = s.getAttribute('data-fallback');
   var KEY = 'logofill:reported', KEEP = 500, PER_REPORT = 50;
   var ID = /^[A-Za-z0-9_-]{1,64}$/;
-  var pending = [], timer = 0, first = 0;
+  var pending = [], sending = [], timer = 0, first = 0;
 
   function seen() {
     try { return JSON.parse(w.sessionStorage.getItem(KEY)) || []; } catch (e) { return []; }
@@ -27,24 +30,31 @@
   function remember(ids) {
     try { w.sessionStorage.setItem(KEY, JSON.stringify(seen().concat(ids).slice(-KEEP))); } catch (e) { /* storage full or blocked: still report */ }
   }
-  function send(body) {
-    var n = w.navigator;
-    if (n.sendBeacon && n.sendBeacon(endpoint, body)) return;
-    if (w.fetch) w.fetch(endpoint, {method: 'POST', body: body, keepalive: true, mode: 'cors', headers: {'content-type': 'text/plain'}})['catch'](function () {});
+  // The request is out of our hands (or failed): the ids leave `sending`, and are remembered
+  // only if it was handed over.
+  function settled(ids, ok) {
+    sending = sending.filter(function (id) { return ids.indexOf(id) < 0; });
+    if (ok) remember(ids);
+  }
+  function send(ids) {
+    var n = w.navigator, body = JSON.stringify({company_ids: ids});
+    sending = sending.concat(ids);
+    try {
+      if (n.sendBeacon && n.sendBeacon(endpoint, body)) return settled(ids, 1);
+    } catch (e) { /* an invalid endpoint or a blocked beacon: try fetch */ }
+    if (!w.fetch) return settled(ids, 0);
+    w.fetch(endpoint, {method: 'POST', body: body, keepalive: true, mode: 'cors', headers: {'content-type': 'text/plain'}})
+      .then(function (r) { settled(ids, r.status !== 429 && r.status < 500); }, function () { settled(ids, 0); });
   }
   function flush() {
     clearTimeout(timer);
     timer = first = 0;
-    var done = seen(), ids = [];
+    var done = seen().concat(sending), ids = [];
     for (var i = 0; i < pending.length; i++) {
       if (done.indexOf(pending[i]) < 0 && ids.indexOf(pending[i]) < 0) ids.push(pending[i]);
     }
     pending = [];
-    if (!ids.length) return;
-    remember(ids);
-    for (var j = 0; j < ids.length; j += PER_REPORT) {
-      send(JSON.stringify({company_ids: ids.slice(j, j + PER_REPORT)}));
-    }
+    for (var j = 0; j < ids.length; j += PER_REPORT) send(ids.slice(j, j + PER_REPORT));
   }
   function missed(img) {
     if (!img || img.tagName !== 'IMG' || img.getAttribute('data-logofill') === 'fallback') return;

@@ -128,3 +128,79 @@ test('more than 50 missing ids go out in reports of at most 50', async () => {
   assert.equal(server.reports.length, 2);
   await context.close();
 });
+
+const reported = (page) => page.evaluate(() => JSON.parse(sessionStorage.getItem('logofill:reported') || '[]'));
+
+test('an id whose report was not handed over is reported again by a later page', async () => {
+  server.reports.length = 0;
+  const context = await browser.newContext();
+  // The beacon queue is full (sendBeacon answers false), so the snippet falls back to fetch.
+  await context.addInitScript(() => { Navigator.prototype.sendBeacon = function () { return false; }; });
+  const page = await context.newPage();
+  let aborted = 0;
+  await page.route('**/logo-misses', (route) => { aborted += 1; return route.abort('internetdisconnected'); });
+  await page.goto(`${server.base}/page?missing=offline1,offline2`);
+  await until(() => aborted >= 1, 5000, 'the failed fetch');
+  await page.waitForTimeout(200);
+  assert.deepEqual(await reported(page), [], 'nothing is marked reported after a failed fetch');
+
+  await page.unroute('**/logo-misses');
+  await page.goto(`${server.base}/other?missing=offline1,offline2`);
+  await until(() => server.reports.length >= 1, 5000, 'the report on the next page');
+  assert.deepEqual(idsOf(server.reports), ['offline1', 'offline2']);
+  await until(async () => (await reported(page)).length === 2, 5000, 'the ids marked after the fetch resolved');
+
+  await page.goto(`${server.base}/page?missing=offline1,offline2`);
+  await page.waitForTimeout(700);
+  assert.equal(server.reports.length, 1, 'once handed over, never again in the session');
+  await context.close();
+});
+
+test('a 503 or 429 answer leaves the ids to be reported again; a sendBeacon that throws falls back to fetch', async () => {
+  server.reports.length = 0;
+  const context = await browser.newContext();
+  await context.addInitScript(() => { Navigator.prototype.sendBeacon = function () { throw new TypeError('beacon blocked'); }; });
+  const page = await context.newPage();
+  const answers = [503, 429];
+  let refused = 0;
+  await page.route('**/logo-misses', (route) => {
+    const status = answers.shift();
+    if (status === undefined) return route.continue();
+    refused += 1;
+    return route.fulfill({ status, headers: { 'retry-after': '30', 'content-type': 'application/json' }, body: '{"error":"queue_unavailable","detail":"queue unavailable"}' });
+  });
+  for (const [n, path] of [[1, 'page'], [2, 'other']]) {
+    await page.goto(`${server.base}/${path}?missing=busy`);
+    await until(() => refused >= n, 5000, `refusal ${n}`);
+    await page.waitForTimeout(200);
+    assert.deepEqual(await reported(page), [], `not marked after refusal ${n}`);
+  }
+  await page.goto(`${server.base}/page?missing=busy`);
+  await until(() => server.reports.length >= 1, 5000, 'the accepted report');
+  assert.deepEqual(idsOf(server.reports), ['busy']);
+  await until(async () => (await reported(page)).includes('busy'), 5000, 'busy marked after the 202');
+  await context.close();
+});
+
+test('a beacon the browser accepted marks the ids at once', async () => {
+  server.reports.length = 0;
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    const real = Navigator.prototype.sendBeacon;
+    window.beacons = [];
+    Navigator.prototype.sendBeacon = function (url, body) {
+      const ok = real.call(this, url, body);
+      window.beacons.push({ ok, marked: sessionStorage.getItem('logofill:reported') });
+      return ok;
+    };
+  });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/page?missing=beaconed`);
+  await until(() => server.reports.length >= 1, 5000, 'a report');
+  const beacons = await page.evaluate(() => window.beacons);
+  assert.equal(beacons.length, 1);
+  assert.equal(beacons[0].ok, true);
+  assert.equal(beacons[0].marked, null, 'not marked before sendBeacon answered');
+  assert.deepEqual(await reported(page), ['beaconed']);
+  await context.close();
+});
