@@ -61,6 +61,7 @@ pub(crate) fn parse(
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| corrupt(format!("not UTF-8: {e}")))?;
     let text = svg_dtd::expand_entities(name, text, limits.max_svg_entity_bytes)?;
+    svg_cost::check_source_depth(name, &text, limits)?;
     let nodes_limit = u32::try_from(limits.max_svg_nodes).unwrap_or(u32::MAX);
     let doc = roxmltree::Document::parse_with_options(
         &text,

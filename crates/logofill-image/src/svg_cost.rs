@@ -35,6 +35,71 @@ use resvg::usvg::{self, roxmltree};
 
 use crate::{ImageError, PipelineLimits};
 
+/// Element nesting of the source text, read before roxmltree parses it: roxmltree's tokenizer
+/// recurses once per nested element too, so the tree cannot be built first. Comments, CDATA,
+/// processing instructions and quoted attribute values are skipped, so the count is never
+/// lower than roxmltree's.
+pub(crate) fn check_source_depth(
+    name: &str,
+    text: &str,
+    limits: &PipelineLimits,
+) -> Result<(), ImageError> {
+    let b = text.as_bytes();
+    let skip_past = |from: usize, close: &str| {
+        text[from..]
+            .find(close)
+            .map(|p| from + p + close.len())
+            .unwrap_or(b.len())
+    };
+    let mut depth: u64 = 0;
+    let mut max_depth: u64 = 0;
+    let mut i = 0;
+    while let Some(p) = text[i..].find('<') {
+        i += p;
+        let rest = &b[i..];
+        if rest.starts_with(b"<!--") {
+            i = skip_past(i, "-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = skip_past(i, "]]>");
+        } else if rest.starts_with(b"<?") {
+            i = skip_past(i, "?>");
+        } else if rest.starts_with(b"<!") {
+            i = skip_past(i, ">");
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            i = skip_past(i, ">");
+        } else {
+            depth += 1;
+            max_depth = max_depth.max(depth);
+            // To the end of the tag, quotes honoured.
+            let mut quote = None;
+            let mut j = i + 1;
+            while j < b.len() {
+                match (quote, b[j]) {
+                    (Some(q), c) if c == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, c @ (b'"' | b'\'')) => quote = Some(c),
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if j > 0 && b.get(j - 1) == Some(&b'/') {
+                depth -= 1;
+            }
+            i = (j + 1).min(b.len());
+        }
+    }
+    if max_depth > u64::from(limits.max_svg_depth) {
+        return Err(ImageError::SvgTooDeep {
+            name: name.to_string(),
+            depth: max_depth,
+            limit: limits.max_svg_depth,
+        });
+    }
+    Ok(())
+}
+
 /// What one element instantiates, itself included.
 #[derive(Debug, Clone, Copy, Default)]
 struct Cost {
@@ -119,24 +184,69 @@ pub(crate) fn check_document(
             limit: limits.max_svg_style_bytes,
         });
     }
+    // simplecss's parser is quadratic in the rule count (20,000 rules took 250 s in a debug
+    // build): count them from the text before it parses anything.
+    let rules: u64 = style_texts(doc).map(css_rule_upper_bound).sum();
+    if rules > limits.max_svg_css_rules {
+        return Err(ImageError::SvgTooManyCssRules {
+            name: name.to_string(),
+            rules,
+            limit: limits.max_svg_css_rules,
+        });
+    }
     let sheet = style_sheet(doc);
     check_css(name, &sheet, &histogram, limits)?;
     check_filter_lengths(name, doc, limits)?;
     check_instantiation(name, doc, &sheet, &depth_of, &local_text, limits)
 }
 
-/// The style sheet as usvg builds it: every `<style>` of type `text/css` or none.
+/// The text of every `<style>` usvg reads: of type `text/css` or none.
+fn style_texts<'a>(doc: &'a roxmltree::Document<'a>) -> impl Iterator<Item = &'a str> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("style"))
+        .filter(|n| !matches!(n.attribute("type"), Some(t) if t != "text/css"))
+        .filter_map(|n| n.text())
+}
+
+/// The style sheet as usvg builds it.
 fn style_sheet<'a>(doc: &'a roxmltree::Document<'a>) -> simplecss::StyleSheet<'a> {
     let mut sheet = simplecss::StyleSheet::new();
-    for node in doc.descendants().filter(|n| n.has_tag_name("style")) {
-        if matches!(node.attribute("type"), Some(t) if t != "text/css") {
-            continue;
-        }
-        if let Some(text) = node.text() {
-            sheet.parse_more(text);
-        }
+    for text in style_texts(doc) {
+        sheet.parse_more(text);
     }
     sheet
+}
+
+/// At least as many rules as simplecss makes of `css`: one per selector of each top-level
+/// block (each comma outside braces starts another). Comments are skipped; a comma in a
+/// string or an at-rule prelude only makes the count higher.
+fn css_rule_upper_bound(css: &str) -> u64 {
+    let b = css.as_bytes();
+    let mut rules = 0u64;
+    let mut depth = 0u32;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = css[i + 2..]
+                    .find("*/")
+                    .map(|p| i + 2 + p + 2)
+                    .unwrap_or(b.len());
+                continue;
+            }
+            b'{' => {
+                if depth == 0 {
+                    rules += 1;
+                }
+                depth += 1;
+            }
+            b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => rules += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    rules
 }
 
 fn check_css(
@@ -597,6 +707,15 @@ mod tests {
         assert_eq!(selector_shape("svg g .a"), (3, 2));
         assert_eq!(selector_shape("g > .a + b"), (3, 0));
         assert_eq!(selector_shape("g[class='a b c'] *"), (2, 1));
+    }
+
+    #[test]
+    fn css_rules_are_counted_from_the_text() {
+        assert_eq!(
+            css_rule_upper_bound(".a{fill:red}.b,.c{x:y} /* {,} */ d{}"),
+            4
+        );
+        assert_eq!(css_rule_upper_bound("@media print{.a{b:c}}"), 1);
     }
 
     #[test]
