@@ -46,7 +46,11 @@ pub(crate) fn expand_entities<'a>(
     let mut expanded: u64 = 0;
     let mut i = 0;
     let mut copied = 0;
-    while i < bytes.len() {
+    // Only `<` and `&` matter, both ASCII: jumping between them keeps `i` on a character
+    // boundary (a fuzz-found file with a multi-byte character after a DOCTYPE panicked here
+    // when the scan stepped byte by byte).
+    while let Some(p) = body[i..].find(['<', '&']) {
+        i += p;
         let rest = &body[i..];
         let skip_to = if rest.starts_with("<!--") {
             Some("-->")

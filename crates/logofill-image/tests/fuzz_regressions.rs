@@ -67,3 +67,29 @@ fn webp_frame_after_alpha_is_checked_whatever_its_chunk_name() {
          20x12 animation frame"
     );
 }
+
+/// Documents the `svg` fuzz target found panicking (a DOCTYPE followed by multi-byte
+/// characters made the entity scan slice inside a character). Each must now give a set or a
+/// permanent error.
+#[test]
+fn svg_fuzz_findings_give_a_result_not_a_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz-svg");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let result =
+            std::panic::catch_unwind(|| pipeline_with(&[16, 48]).render("fuzz.svg", &bytes));
+        let result = result.unwrap_or_else(|_| panic!("{} panicked", path.display()));
+        if let Err(e) = result {
+            assert!(e.is_permanent(), "{}: {e}", path.display());
+            assert!(
+                !e.to_string().contains("decoder failed"),
+                "{}: {e}",
+                path.display()
+            );
+        }
+        n += 1;
+    }
+    assert!(n > 0);
+}
