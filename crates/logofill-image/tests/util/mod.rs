@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bomb;
+pub mod hostile;
 
 use std::io::Cursor;
 use std::path::PathBuf;
