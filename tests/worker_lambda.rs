@@ -220,7 +220,7 @@ async fn one_hostile_record_costs_its_own_render_budget_and_nothing_else() {
         .find(|l| l.contains("\"company_id\":\"evil\"") && l.contains("record done"))
         .unwrap_or_else(|| panic!("no outcome line for the hostile record: {stdout}"));
     assert!(
-        evil_line.contains("budget_exceeded") || evil_line.contains("svg_"),
+        evil_line.contains("budget_exceeded") || evil_line.contains(" limit"),
         "the hostile record's placeholder names the budget or the SVG limit: {evil_line}"
     );
     let evil = s3

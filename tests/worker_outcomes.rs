@@ -397,3 +397,66 @@ async fn a_fifo_batch_keeps_group_order_and_a_panic_fails_one_record() {
     assert_eq!(report.count("skipped"), 2);
     assert_eq!(report.count("retry"), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_over_the_render_budget_is_refused_and_the_next_candidate_stored() {
+    let w = world("logofill-budget").await;
+    w.site
+        .page("/spinner/fault:spin.png", Page::ok("image/png", png_logo()))
+        .page(
+            "/spinner/",
+            Page::ok(
+                "text/html",
+                r#"<html><head><link rel="icon" type="image/svg+xml" href="/globex/mark.svg"></head></html>"#,
+            ),
+        );
+    let path = w._dir.0.join("spinner.jsonl");
+    std::fs::write(
+        &path,
+        serde_json::json!({"id": "spinner", "name": "Spinner", "logo_url": w.site.url("/spinner/fault:spin.png"), "homepage": w.site.url("/spinner/")}).to_string(),
+    )
+    .unwrap();
+    let settings = &w.settings;
+    // The test helper spins on inputs named fault:spin: the budget must end it.
+    let timeout = Duration::from_millis(800);
+    let worker = LogoWorker::new(
+        JsonlDirectory::load(&path).unwrap(),
+        S3Store::new(w.s3.clone(), "logos"),
+        fetcher(settings).unwrap(),
+        Renderer::sandboxed(
+            pipeline(settings).unwrap(),
+            RenderPool::new(
+                HelperCommand::program(logofill_tests::workspace_binary("logofill-render-helper"))
+                    .env("LOGOFILL_RENDER_FAULT", "1"),
+                pipeline(settings).unwrap().options(),
+                RenderBudget {
+                    timeout,
+                    memory_bytes: 128 << 20,
+                },
+                1,
+            ),
+        ),
+        service_options(settings),
+    );
+    let started = std::time::Instant::now();
+    let report = worker
+        .process_company(&CompanyId::parse("spinner").unwrap())
+        .await;
+    assert!(started.elapsed() < timeout + Duration::from_secs(5));
+    assert!(
+        matches!(&report.outcome, Outcome::Stored { source_url } if source_url.ends_with("/globex/mark.svg")),
+        "{:?}",
+        report.outcome
+    );
+    assert_eq!(report.attempts[0].kind, "logo_url");
+    assert!(
+        report.attempts[0]
+            .result
+            .starts_with("not usable: budget_exceeded: rendering ")
+            && report.attempts[0].result.ends_with(
+                "took longer than the 800 ms render time limit (LOGOFILL_RENDER_TIMEOUT_MS)"
+            ),
+        "{}",
+        report.attempts[0].result
+    );
+}

@@ -198,6 +198,9 @@ impl ProcessArgs {
                 }
                 report_one(&input, &result, json_lines)?;
             }
+            if let Some(pool) = renderer.pool() {
+                pool.shutdown().await;
+            }
             anyhow::Ok(failed)
         })?;
         if !self.json {

@@ -169,6 +169,21 @@ impl RenderPool {
         Ok(())
     }
 
+    /// Ends every idle helper cleanly (closes its input, waits for it to exit), so its CPU time
+    /// and exit are accounted to this process. Renders still running keep their helpers,
+    /// which end when dropped.
+    pub async fn shutdown(&self) {
+        let helpers: Vec<Helper> = self
+            .inner
+            .idle
+            .lock()
+            .map(|mut v| v.drain(..).collect())
+            .unwrap_or_default();
+        for helper in helpers {
+            helper.close().await;
+        }
+    }
+
     /// Renders `bytes` in a helper. `name` (a URL or a path) only appears in messages.
     pub async fn render(&self, name: &str, bytes: Vec<u8>) -> Result<RenderedSet, RenderError> {
         let limit = self.inner.config.max_input_bytes;
@@ -399,6 +414,25 @@ impl Helper {
             .map(|t| t.clone())
             .unwrap_or_default();
         (status, tail)
+    }
+
+    /// Closes the helper's input, which ends its loop, and waits for it to exit.
+    async fn close(self) {
+        let Helper {
+            mut child,
+            stdin,
+            stderr_task,
+            ..
+        } = self;
+        drop(stdin);
+        if tokio::time::timeout(Duration::from_secs(2), child.wait())
+            .await
+            .is_err()
+        {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
+        stderr_task.abort();
     }
 
     async fn kill(mut self) {

@@ -45,6 +45,10 @@ async fn a_render_in_a_helper_equals_the_in_process_render() {
     pool.render("logo.svg", LOGO.into()).await.unwrap();
     assert_eq!(pool.stats().helpers_started, 1);
     assert_eq!(pool.stats().renders, 2);
+    // Shutting down reaps the helper; a later render starts a new one.
+    pool.shutdown().await;
+    pool.render("logo.svg", LOGO.into()).await.unwrap();
+    assert_eq!(pool.stats().helpers_started, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

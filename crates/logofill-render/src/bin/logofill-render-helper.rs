@@ -1,13 +1,14 @@
 //! A render helper on its own, for the crate's tests: the production binaries serve helpers
 //! themselves. With `LOGOFILL_RENDER_FAULT` set it misbehaves on purpose for inputs named
-//! `fault:<mode>` (spin, alloc, stack, abort, exit), so the pool's handling of each death is
+//! `...fault:<mode>...` (spin, alloc, stack, abort, exit), so the pool's handling of each death is
 //! tested against a real process.
 
 fn main() {
     let fault = std::env::var("LOGOFILL_RENDER_FAULT").is_ok();
     logofill_render::serve_if_helper_with(move |pipeline, name, bytes| {
         if fault {
-            if let Some(mode) = name.strip_prefix("fault:") {
+            // The mode follows "fault:" anywhere in the name, so a test can put it in a URL.
+            if let Some(mode) = name.split_once("fault:").map(|(_, m)| m) {
                 if mode == "env" {
                     // Answers with the names of the variables it was given.
                     let names: Vec<String> = std::env::vars_os()
@@ -28,7 +29,7 @@ fn main() {
 }
 
 fn misbehave(mode: &str) {
-    match mode {
+    match mode.split(['.', '/', '?']).next().unwrap_or_default() {
         "spin" => {
             let mut x: u64 = 1;
             loop {
