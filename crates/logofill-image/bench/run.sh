@@ -6,7 +6,9 @@
 #
 # sharp runs two ways (one pipeline per output, and decode once then resize), each both free to
 # use every core (libvips spreads one image over threads) and pinned to one CPU with taskset, the
-# way a Lambda with at most one vCPU runs it. logofill renders on one thread. The logo corpus is
+# way a Lambda with at most one vCPU runs it. logofill renders each image on one thread, in as
+# many budgeted helper processes as there are cores (and once more in-process, for the budget's
+# overhead, and once pinned to one CPU). The logo corpus is
 # run BENCH_ROUNDS times (default 3), tools interleaved, and the median round is reported, since
 # a shared 2-core machine varies by 10-20% from one run to the next.
 #
@@ -50,11 +52,16 @@ for c in photo jpeg16mp png16mp png24mp bomb; do find "$work/corpus/$c" -type f 
 
 # One process per run, so peak RSS belongs to that run alone. Results are
 # results/<tool>.<run>.<round>.{jsonl,time}.
-tools="logofill sharp sharp-once sharp-1cpu sharp-once-1cpu"
+# logofill renders in its budgeted helper processes, one per core (the worker's path);
+# logofill-inproc renders the same way without the helpers, to measure what the budget costs;
+# logofill-1cpu is one helper pinned to one CPU, the small-Lambda case.
+tools="logofill logofill-inproc logofill-1cpu sharp sharp-once sharp-1cpu sharp-once-1cpu"
 run_one() {
   local tool="$1" run="$2" round="$3" out="$work/out/$1/$2" cmd
   case "$tool" in
     logofill)        cmd=("$bin" process --json --list "$work/lists/$run.txt" --out "$out") ;;
+    logofill-inproc) cmd=("$bin" process --json --no-sandbox --list "$work/lists/$run.txt" --out "$out") ;;
+    logofill-1cpu)   cmd=(taskset -c 0 "$bin" process --json --jobs 1 --list "$work/lists/$run.txt" --out "$out") ;;
     sharp)           cmd=(node "$here/sharp-process.js" --mode per-size --list "$work/lists/$run.txt" --out "$out") ;;
     sharp-once)      cmd=(node "$here/sharp-process.js" --mode once --list "$work/lists/$run.txt" --out "$out") ;;
     sharp-1cpu)      cmd=(taskset -c 0 node "$here/sharp-process.js" --mode per-size --list "$work/lists/$run.txt" --out "$out") ;;
