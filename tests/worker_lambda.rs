@@ -215,6 +215,7 @@ async fn one_hostile_record_costs_its_own_render_budget_and_nothing_else() {
     assert_eq!(emf.len(), 1, "{stdout}");
     assert_eq!(emf[0]["stored"], 4.0, "{stdout}");
     assert_eq!(emf[0]["placeholder"], 1.0, "{stdout}");
+
     let evil_line = stdout
         .lines()
         .find(|l| l.contains("\"company_id\":\"evil\"") && l.contains("record done"))
@@ -223,6 +224,13 @@ async fn one_hostile_record_costs_its_own_render_budget_and_nothing_else() {
         evil_line.contains("budget_exceeded") || evil_line.contains(" limit"),
         "the hostile record's placeholder names the budget or the SVG limit: {evil_line}"
     );
+    // A helper is lost only when the render budget, not an SVG check, ended the render.
+    let over_budget = if evil_line.contains("budget_exceeded") {
+        1.0
+    } else {
+        0.0
+    };
+    assert_eq!(emf[0]["render_budget_exceeded"], over_budget, "{stdout}");
     let evil = s3
         .head_object()
         .bucket("logos")

@@ -31,6 +31,8 @@ pub struct BatchReport {
     pub timings: Timings,
     /// Message ids reported failed, in batch order.
     pub failed: Vec<String>,
+    /// Renders ended by the render budget (time, memory, CPU, stack, crash) in this batch.
+    pub renders_over_budget: u64,
 }
 
 impl BatchReport {
@@ -44,6 +46,11 @@ impl BatchReport {
             .iter()
             .map(|name| (*name, self.count(name) as f64, Unit::Count))
             .collect();
+        values.push((
+            "render_budget_exceeded",
+            self.renders_over_budget as f64,
+            Unit::Count,
+        ));
         values.push((
             "fetch_ms",
             self.timings.fetch.as_secs_f64() * 1e3,

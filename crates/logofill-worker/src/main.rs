@@ -53,8 +53,16 @@ async fn serve(settings: WorkerSettings) -> anyhow::Result<()> {
         let worker = worker.clone();
         async move {
             let span = tracing::info_span!("batch", request_id = %event.context.request_id, records = event.payload.records.len());
-            let (response, report): (SqsBatchResponse, _) =
-                process_batch(worker, event.payload.records, concurrency).instrument(span).await;
+            let lost_before = worker.renderer().pool().map_or(0, |p| p.stats().helpers_lost);
+            let (response, mut report): (SqsBatchResponse, _) =
+                process_batch(worker.clone(), event.payload.records, concurrency)
+                    .instrument(span)
+                    .await;
+            report.renders_over_budget = worker
+                .renderer()
+                .pool()
+                .map_or(0, |p| p.stats().helpers_lost)
+                .saturating_sub(lost_before);
             let _ = writeln!(std::io::stdout().lock(), "{}", report.metrics_line(lambda::unix_ms()));
             Ok::<_, std::convert::Infallible>(response)
         }
