@@ -143,6 +143,19 @@ pub enum ReportBody<'a> {
     Plain(&'a [u8]),
     /// API Gateway and Function URLs send non-text bodies base64-encoded.
     Base64(&'a str),
+    /// A transport that reads the body itself (the dev server) stopped at the limit: the body
+    /// is over it, and the service answers the 413 it would give for the whole body, after
+    /// the method, origin and content-type checks, as for any other body.
+    TooLarge(BodySize),
+}
+
+/// What a transport that stopped reading knows of a body's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodySize {
+    /// Declared by `Content-Length`.
+    Exact(u64),
+    /// No length declared (chunked): this many bytes arrived before reading stopped.
+    AtLeast(u64),
 }
 
 /// The parts of an HTTP request the report contract looks at.
@@ -390,7 +403,7 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
 
     fn decode_body(&self, body: ReportBody<'_>) -> Result<Vec<u8>, Refusal> {
         let limit = self.config.limits.max_body_bytes;
-        let too_large = |size: usize| {
+        let too_large = |size: u64| {
             Refusal::new(
                 413,
                 "body_too_large",
@@ -398,9 +411,19 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
             )
         };
         let bytes = match body {
+            ReportBody::TooLarge(BodySize::Exact(size)) => {
+                return Err(too_large(size));
+            }
+            ReportBody::TooLarge(BodySize::AtLeast(size)) => {
+                return Err(Refusal::new(
+                    413,
+                    "body_too_large",
+                    format!("body is at least {size} bytes, over the {limit}-byte limit"),
+                ));
+            }
             ReportBody::Plain(bytes) => {
                 if bytes.len() > limit {
-                    return Err(too_large(bytes.len()));
+                    return Err(too_large(bytes.len() as u64));
                 }
                 bytes.to_vec()
             }
@@ -409,7 +432,7 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
                 // The decoded size is known from the encoded length: refuse before decoding.
                 let decoded_len = encoded.len() / 4 * 3;
                 if decoded_len > limit + 2 {
-                    return Err(too_large(decoded_len));
+                    return Err(too_large(decoded_len as u64));
                 }
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(encoded)
@@ -421,7 +444,7 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
                         )
                     })?;
                 if bytes.len() > limit {
-                    return Err(too_large(bytes.len()));
+                    return Err(too_large(bytes.len() as u64));
                 }
                 bytes
             }

@@ -534,3 +534,40 @@ fn origins_config_is_validated() {
         .contains("no path"));
     assert!(AllowedOrigins::parse("*, https://a.example").is_err());
 }
+
+#[test]
+fn a_body_the_transport_stopped_reading_gets_the_413_naming_its_size_after_the_other_checks() {
+    use logofill_core::report::BodySize;
+    let (svc, queue, _) = service(false);
+    let over = |size| HttpRequest {
+        body: ReportBody::TooLarge(size),
+        ..post("")
+    };
+    let (resp, _) = block(svc.handle(over(BodySize::Exact(1_048_576))));
+    assert_refused(
+        &resp,
+        413,
+        "body_too_large",
+        "body is 1048576 bytes, over the 8192-byte limit",
+    );
+    let (resp, counts) = block(svc.handle(over(BodySize::AtLeast(8193))));
+    assert_refused(
+        &resp,
+        413,
+        "body_too_large",
+        "body is at least 8193 bytes, over the 8192-byte limit",
+    );
+    assert_eq!(counts.rejected, 1);
+    // Method and origin are checked first, as for a body that was read.
+    let (resp, _) = block(svc.handle(HttpRequest {
+        method: "PUT",
+        ..over(BodySize::AtLeast(8193))
+    }));
+    assert_eq!(resp.status, 405);
+    let (resp, _) = block(svc.handle(HttpRequest {
+        origin: Some("https://evil.example"),
+        ..over(BodySize::Exact(9000))
+    }));
+    assert_eq!(resp.status, 403);
+    assert!(queue.accepted().is_empty());
+}

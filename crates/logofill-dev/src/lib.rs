@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::{Body, HttpBody as _};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
@@ -28,7 +28,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use logofill_core::directory::JsonlDirectory;
 use logofill_core::local_queue::LocalQueue;
-use logofill_core::report::{HttpRequest, ReportBody};
+use logofill_core::report::{BodySize, HttpRequest, ReportBody};
 use logofill_core::store::FolderStore;
 use logofill_core::{AllowedOrigins, CompanyId, ReportConfig, ReportService, SystemClock};
 use logofill_fetch::{GuardedFetcher, LoopbackAccess};
@@ -39,10 +39,6 @@ use tokio::sync::watch;
 
 /// The page snippet, served at `/logofill.js`.
 pub const SNIPPET: &str = include_str!("../../../web/logofill.js");
-
-/// Largest body the dev server reads at all; the report contract's own 8 KiB limit is checked
-/// by the service, which must see oversized bodies to answer 413 like production.
-const READ_LIMIT_BYTES: usize = 64 * 1024;
 
 /// Settings of the dev runner.
 #[derive(Debug, Clone)]
@@ -359,7 +355,6 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/logos/{*key}", get(logo))
         .route("/sample-sites/{*path}", get(sample_site))
         .fallback(report)
-        .layer(axum::extract::DefaultBodyLimit::max(READ_LIMIT_BYTES))
         .with_state(state)
 }
 
@@ -368,15 +363,23 @@ async fn report(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let limit = state.report.config().limits.max_body_bytes;
+    let body = match read_body(body, header("content-length"), limit).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let request = HttpRequest {
         method: method.as_str(),
         path: uri.path(),
         content_type: header("content-type"),
         origin: header("origin"),
-        body: ReportBody::Plain(&body),
+        body: match &body {
+            ReadBody::Whole(bytes) => ReportBody::Plain(bytes),
+            ReadBody::Over(size) => ReportBody::TooLarge(*size),
+        },
     };
     let (response, counts) = state.report.handle(request).await;
     if counts.enqueued > 0 || counts.duplicates > 0 {
@@ -397,6 +400,49 @@ async fn report(
         }
     }
     out
+}
+
+/// A report body as far as the dev server read it.
+enum ReadBody {
+    Whole(Vec<u8>),
+    Over(BodySize),
+}
+
+/// Keep at most `limit` + 1 bytes of a body: a `Content-Length` over the limit is refused
+/// without reading the body at all, a chunked body is read until it ends or passes the limit,
+/// and the rest is left unread (hyper then closes the connection rather than drain it; what
+/// it already holds in its read buffer is dropped). Whatever the size, the report service
+/// answers, so an oversized body gets the contract's JSON 413 naming the size and the limit,
+/// not axum's plain-text one, and the service's own limit is the only one.
+async fn read_body(
+    mut body: Body,
+    content_length: Option<&str>,
+    limit: usize,
+) -> Result<ReadBody, Response> {
+    if let Some(declared) = content_length {
+        match declared.trim().parse::<u64>() {
+            Ok(size) if size > limit as u64 => return Ok(ReadBody::Over(BodySize::Exact(size))),
+            Ok(_) => {}
+            Err(_) => return Err((StatusCode::BAD_REQUEST, "bad Content-Length").into_response()),
+        }
+    }
+    let mut bytes = Vec::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame = frame.map_err(|e| {
+            (StatusCode::BAD_REQUEST, format!("reading the body: {e}")).into_response()
+        })?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers
+        };
+        let room = limit + 1 - bytes.len();
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if bytes.len() > limit {
+            return Ok(ReadBody::Over(BodySize::AtLeast(bytes.len() as u64)));
+        }
+    }
+    Ok(ReadBody::Whole(bytes))
 }
 
 async fn show_queue(

@@ -243,3 +243,141 @@ async fn the_dev_fetcher_reaches_its_own_sample_sites_and_no_other_loopback_port
     dev.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(bucket);
 }
+
+/// Read one response (head and its Content-Length body) without waiting for the connection to
+/// close, so the test can go on writing (or not) after it.
+async fn read_response(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+) -> (u16, String, serde_json::Value) {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = async {
+        loop {
+            if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&raw[..end + 4]).to_string();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse().ok())?
+                    })
+                    .expect("a Content-Length");
+                if raw.len() >= end + 4 + length {
+                    let body = serde_json::from_slice(&raw[end + 4..end + 4 + length])
+                        .unwrap_or_else(|e| panic!("not JSON ({e}): {head}"));
+                    return (head[9..12].parse().unwrap(), head, body);
+                }
+            }
+            let n = stream.read(&mut buf).await.expect("read the response");
+            assert!(n > 0, "closed before a full response: {raw:?}");
+            raw.extend_from_slice(&buf[..n]);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("an answer before the rest of the body was sent")
+}
+
+const REPORT_LIMIT: usize = logofill_core::report::DEFAULT_MAX_BODY_BYTES;
+const ONE_MB: usize = 1024 * 1024;
+
+fn assert_json_413(status: u16, head: &str, body: &serde_json::Value, detail_has: &str) {
+    assert_eq!(status, 413, "{head}{body}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{head}"
+    );
+    assert_eq!(body["error"], "body_too_large", "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains(detail_has), "{detail}");
+    assert!(detail.contains("over the 8192-byte limit"), "{detail}");
+}
+
+/// A 1 MB body with a Content-Length is refused from the header: the answer comes before a
+/// byte of the body is sent, and the body sent after it is never read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_megabyte_body_gets_the_json_413_before_it_is_read() {
+    let (dev, bucket) = dev("body-length").await;
+    let mut stream = tokio::net::TcpStream::connect(dev.addr).await.unwrap();
+    let head = format!(
+        "POST /logo-misses HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: {ONE_MB}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (status, head, body) = read_response(&mut stream).await;
+    assert_json_413(status, &head, &body, "body is 1048576 bytes");
+    // The rest of the request may be refused by a closed connection; nothing waits for it.
+    let _ = stream.write_all(&vec![b' '; ONE_MB]).await;
+    drop(stream);
+
+    // The whole 1 MB sent at once by an ordinary client gets the same JSON answer.
+    let (status, text) = loop_post(dev.addr, vec![b' '; ONE_MB]).await;
+    assert_eq!(status, 413, "{text}");
+    assert!(
+        text.contains("body_too_large") && text.contains("1048576 bytes"),
+        "{text}"
+    );
+    dev.stop().await.unwrap();
+    std::fs::remove_dir_all(bucket).ok();
+}
+
+async fn loop_post(addr: SocketAddr, body: Vec<u8>) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/logo-misses"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("an answer to the 1 MB POST");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+fn chunk(data: &[u8]) -> Vec<u8> {
+    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// A chunked body (no Content-Length) is read up to the limit and one byte more: the answer
+/// comes while the client still holds the rest of its 1 MB; a body of exactly the limit is
+/// waited for and accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_body_is_read_no_further_than_one_byte_over_the_limit() {
+    let (dev, bucket) = dev("body-chunked").await;
+    let head = "POST /logo-misses HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    let mut stream = tokio::net::TcpStream::connect(dev.addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+        .write_all(&chunk(&vec![b' '; REPORT_LIMIT + 1]))
+        .await
+        .unwrap();
+    let (status, head_text, body) = read_response(&mut stream).await;
+    assert_json_413(status, &head_text, &body, "at least 8193 bytes");
+    // The other 1 MB - 8193 bytes, and the end of the body, are never needed.
+    for _ in 0..(ONE_MB / 65536) {
+        if stream.write_all(&chunk(&[b' '; 65536])).await.is_err() {
+            break;
+        }
+    }
+    drop(stream);
+
+    // Exactly the limit: the server waits for the end of the body, then serves the report.
+    let report = br#"{"company_ids":["acme"]}"#;
+    let mut exact = report.to_vec();
+    exact.resize(REPORT_LIMIT, b' ');
+    let mut stream = tokio::net::TcpStream::connect(dev.addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&chunk(&exact)).await.unwrap();
+    let mut probe = [0u8; 1];
+    let early = tokio::time::timeout(Duration::from_millis(500), stream.peek(&mut probe)).await;
+    assert!(early.is_err(), "no answer before the body ended");
+    stream.write_all(b"0\r\n\r\n").await.unwrap();
+    let (status, _, body) = read_response(&mut stream).await;
+    assert_eq!(status, 202, "{body}");
+    dev.stop().await.unwrap();
+    std::fs::remove_dir_all(bucket).ok();
+}
