@@ -92,6 +92,7 @@ pub(crate) fn pipeline_for(config: &HelperConfig) -> Result<Pipeline, ImageError
     };
     options.limits.max_input_bytes = config.max_input_bytes;
     options.limits.max_pixels = config.max_pixels;
+    options.limits.max_decode_alloc = config.max_decode_alloc;
     Pipeline::new(options)
 }
 

@@ -106,8 +106,8 @@ struct Inner {
 }
 
 impl RenderPool {
-    /// A pool of at most `slots` helpers rendering with `options` (sizes, trim, the input and
-    /// pixel limits, WebP quality; the other limits are the pipeline's defaults) within
+    /// A pool of at most `slots` helpers rendering with `options` (sizes, trim, the input,
+    /// pixel and decode limits, WebP quality; the other limits are the pipeline's defaults) within
     /// `budget`. Helpers start on first use.
     pub fn new(
         command: HelperCommand,
@@ -124,6 +124,7 @@ impl RenderPool {
                     trim: options.trim.clone(),
                     max_input_bytes: options.limits.max_input_bytes,
                     max_pixels: options.limits.max_pixels,
+                    max_decode_alloc: options.limits.max_decode_alloc,
                     webp_quality: options.webp_quality,
                     memory_bytes: budget.memory_bytes,
                     cpu_seconds: budget.cpu_seconds(),

@@ -39,6 +39,7 @@ pub struct HelperConfig {
     pub trim: Option<TrimOptions>,
     pub max_input_bytes: u64,
     pub max_pixels: u64,
+    pub max_decode_alloc: u64,
     pub webp_quality: f32,
     /// Address space the helper may add to what it has mapped once ready (RLIMIT_AS).
     pub memory_bytes: u64,
@@ -60,6 +61,7 @@ pub(crate) fn write_config(w: &mut impl Write, c: &HelperConfig) -> io::Result<(
     }
     put_u64(w, c.max_input_bytes)?;
     put_u64(w, c.max_pixels)?;
+    put_u64(w, c.max_decode_alloc)?;
     w.write_all(&c.webp_quality.to_le_bytes())?;
     put_u64(w, c.memory_bytes)?;
     put_u64(w, c.cpu_seconds)?;
@@ -85,6 +87,7 @@ pub(crate) fn read_config(r: &mut impl Read) -> io::Result<HelperConfig> {
         trim,
         max_input_bytes: get_u64(r)?,
         max_pixels: get_u64(r)?,
+        max_decode_alloc: get_u64(r)?,
         webp_quality: f32::from_le_bytes(get_array(r)?),
         memory_bytes: get_u64(r)?,
         cpu_seconds: get_u64(r)?,
@@ -330,6 +333,7 @@ mod tests {
             trim: Some(TrimOptions::default()),
             max_input_bytes: 10 << 20,
             max_pixels: 16_000_000,
+            max_decode_alloc: 80 << 20,
             webp_quality: 85.0,
             memory_bytes: 96 << 20,
             cpu_seconds: 4,

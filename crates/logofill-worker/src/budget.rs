@@ -9,6 +9,9 @@
 //! - per record in flight: one fetched body at the fetch limit (with the slack a growing buffer
 //!   takes), the homepage prefix and the encoded set.
 //!
+//! The decoder working-set limit handed to the pipeline is what the render memory leaves after
+//! an input at the fetch limit: an image too large for this Lambda is refused from its header.
+//!
 //! Render slots are the CPUs the Lambda has (one below 1,769 MB, where Lambda gives a full
 //! vCPU), never more than the records in flight. Records in flight are what is left after the
 //! renders, at least one. A configuration in which one record and one render cannot fit stops
@@ -27,6 +30,11 @@ pub const RECORD_OVERHEAD_BYTES: u64 = 3 * MIB;
 pub const MAX_AUTO_RENDER_MEMORY: u64 = 160 * MIB;
 /// Smallest render memory that renders ordinary logos; below it start-up fails.
 pub const MIN_RENDER_MEMORY: u64 = 48 * MIB;
+/// What a render holds besides the input and the decoder's working set: resize and encode
+/// buffers, the decoder's own small state, allocator slack.
+pub const RENDER_SLACK_BYTES: u64 = 8 * MIB;
+/// The pipeline's own decoder working-set limit; a plan only ever lowers it.
+pub const MAX_DECODE_ALLOC: u64 = 80 * MIB;
 /// Lambda gives one full vCPU at this much memory, proportionally less below it.
 pub const LAMBDA_MB_PER_VCPU: u64 = 1769;
 
@@ -43,6 +51,10 @@ pub struct MemoryPlan {
     pub render_memory: u64,
     /// Records of a batch processed at the same time.
     pub records_in_flight: usize,
+    /// The decoder working-set limit given to the pipeline: what the render memory leaves
+    /// after the input and the slack, so an image too big for this Lambda is refused from its
+    /// header with a clear message instead of being ended by the ceiling.
+    pub decode_limit: u64,
 }
 
 /// The inputs of the plan, as configured.
@@ -73,13 +85,15 @@ pub fn plan(inputs: PlanInputs) -> Result<MemoryPlan, String> {
     let cores = inputs.cores.max(1);
     let Some(lambda_mb) = inputs.lambda_mb else {
         // Not on a Lambda: no sandbox ceiling to fit, only the render budget itself.
+        let render_memory = inputs
+            .render_memory_mb
+            .map_or(MAX_AUTO_RENDER_MEMORY, |mb| mb * MIB);
         return Ok(MemoryPlan {
             lambda_bytes: None,
             render_slots: cores.min(concurrency),
-            render_memory: inputs
-                .render_memory_mb
-                .map_or(MAX_AUTO_RENDER_MEMORY, |mb| mb * MIB),
+            render_memory,
             records_in_flight: concurrency,
+            decode_limit: decode_limit(render_memory, inputs.fetch_max_bytes),
         });
     };
     let total = lambda_mb * MIB;
@@ -131,7 +145,15 @@ pub fn plan(inputs: PlanInputs) -> Result<MemoryPlan, String> {
         render_slots: slots.min(records),
         render_memory,
         records_in_flight: records,
+        decode_limit: decode_limit(render_memory, inputs.fetch_max_bytes),
     })
+}
+
+/// The decoder limit that fits `render_memory` with an input at the fetch limit beside it.
+fn decode_limit(render_memory: u64, fetch_max_bytes: u64) -> u64 {
+    render_memory
+        .saturating_sub(fetch_max_bytes + RENDER_SLACK_BYTES)
+        .clamp(8 * MIB, MAX_DECODE_ALLOC)
 }
 
 #[cfg(test)]
@@ -178,6 +200,7 @@ mod tests {
         assert_eq!(p.render_slots, 1);
         assert_eq!(p.render_memory, MAX_AUTO_RENDER_MEMORY);
         assert_eq!(p.records_in_flight, 3);
+        assert_eq!(p.decode_limit, MAX_DECODE_ALLOC);
         let p = plan(inputs(Some(3008), None)).unwrap();
         assert_eq!((p.render_slots, p.records_in_flight), (2, 4));
     }

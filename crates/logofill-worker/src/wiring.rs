@@ -52,6 +52,7 @@ pub fn pipeline(settings: &WorkerSettings) -> anyhow::Result<Arc<Pipeline>> {
     };
     options.limits.max_pixels = settings.max_pixels;
     options.limits.max_input_bytes = settings.fetch_max_bytes;
+    options.limits.max_decode_alloc = settings.memory.decode_limit;
     Ok(Arc::new(Pipeline::new(options)?))
 }
 
