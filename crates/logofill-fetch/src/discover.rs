@@ -42,7 +42,8 @@ pub const DEFAULT_MAX_HTML_BYTES: u64 = 1024 * 1024;
 pub const MAX_MANIFEST_BYTES: usize = 256 * 1024;
 /// A declared URL longer than this is not a logo anyone meant to serve: skipped.
 pub const MAX_CANDIDATE_URL_BYTES: usize = 8 * 1024;
-/// The tokenizer's memory floor; its limit is the page's size up to [`DEFAULT_MAX_HTML_BYTES`].
+/// The tokenizer's memory floor; its limit grows with the page, up to twice
+/// [`DEFAULT_MAX_HTML_BYTES`].
 const TOKENIZER_MIN_MEMORY_BYTES: usize = 64 * 1024;
 /// The slices a page is fed to the tokenizer in.
 const TOKENIZER_SLICE_BYTES: usize = 16 * 1024;
@@ -209,11 +210,7 @@ fn attribute(el: &lol_html::html_content::Element<'_, '_>, name: &str) -> Option
 impl Collected {
     fn element(&mut self, el: &lol_html::html_content::Element<'_, '_>, limit: usize) {
         match el.tag_name().as_str() {
-            "base" => {
-                if self.base.is_none() {
-                    self.base = attribute(el, "href");
-                }
-            }
+            "base" if self.base.is_none() => self.base = attribute(el, "href"),
             "link" => {
                 let Some(rel) = attribute(el, "rel") else {
                     return;
@@ -277,8 +274,15 @@ impl Collected {
     }
 }
 
+/// The tokenizer's buffer limit for a page of `len` bytes: room for a tag as long as the page
+/// (at most the homepage cap) while its buffer grows, so a page within the cap is read to its
+/// end, and a tag longer than that stops the scan there.
+fn tokenizer_memory_limit(len: usize) -> usize {
+    2 * len.min(DEFAULT_MAX_HTML_BYTES as usize) + TOKENIZER_MIN_MEMORY_BYTES
+}
+
 /// Read a homepage with a streaming tokenizer (`lol_html`): no tree is built, its buffers are
-/// capped at the page's own size (at most [`DEFAULT_MAX_HTML_BYTES`] from the fetch), and at
+/// capped at twice the page's own size (the page is at most [`DEFAULT_MAX_HTML_BYTES`]), and at
 /// most `considered` icons are kept. Tag and attribute names are case-insensitive, unquoted
 /// and valueless attributes parse as browsers parse them, character references in values are
 /// decoded, and the first `<base href>` applies to every relative URL.
@@ -286,10 +290,7 @@ pub fn scan_homepage(html: &[u8], page_url: &Url, considered: usize) -> PageScan
     let collected = std::cell::RefCell::new(Collected::default());
     let memory = lol_html::MemorySettings::new()
         .with_preallocated_parsing_buffer_size(1024)
-        .with_max_allowed_memory_usage(
-            html.len()
-                .clamp(TOKENIZER_MIN_MEMORY_BYTES, DEFAULT_MAX_HTML_BYTES as usize),
-        );
+        .with_max_allowed_memory_usage(tokenizer_memory_limit(html.len()));
     let settings = lol_html::Settings::new()
         .append_element_content_handler(lol_html::element!("link, meta, base", |el| {
             collected.borrow_mut().element(el, considered);
