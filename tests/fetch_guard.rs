@@ -11,6 +11,11 @@
 //!   servers here, because a well-behaved HTTP library cannot misbehave on purpose.
 //! - Public addresses are never connected to (no internet in tests): they are checked through
 //!   `check_ip` and `GuardedFetcher::precheck`, which decide without connecting.
+//! - Names are resolved through an injected `StaticResolver` where it matters (no real DNS):
+//!   NXDOMAIN is permanent, a failed lookup transient, and a name mapped into a blocked range
+//!   (2001::/23 from an og:image) is refused like the literal address.
+//! - A loopback allow-list (`LoopbackAccess::Only`, the dev runner's) reaches its addresses and
+//!   no other port; a caller's body limit (`BodyLimit`) reads a prefix or refuses a longer body.
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
