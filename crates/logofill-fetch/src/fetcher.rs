@@ -347,7 +347,11 @@ impl GuardedFetcher {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             let final_url = url.to_string();
-            let mut body = Vec::new();
+            // A declared length (already checked against the limit) sizes the buffer once; an
+            // undeclared one grows it, but never past the limit, so a body at the limit costs
+            // the limit and not the next power of two (the worker's memory plan counts on it).
+            let mut body: Vec<u8> =
+                Vec::with_capacity(response.content_length().unwrap_or(0).min(limit) as usize);
             let mut truncated = false;
             let mut response = response;
             loop {
@@ -368,6 +372,11 @@ impl GuardedFetcher {
                         url: final_url,
                         limit_bytes: limit,
                     });
+                }
+                let needed = body.len() + chunk.len();
+                if needed > body.capacity() {
+                    let grown = (body.capacity() * 2).max(needed).min(limit as usize);
+                    body.reserve_exact(grown - body.len());
                 }
                 body.extend_from_slice(&chunk);
             }
