@@ -46,21 +46,12 @@ async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
     assert_eq!(event["Records"].as_array().unwrap().len(), 3);
 
     let runtime = FakeLambdaRuntime::start().await;
-    let mut child = Command::new(workspace_binary("logofill-worker"))
-        .env_clear()
-        .envs(runtime.lambda_env("logofill-worker"))
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("LOGOFILL_BUCKET", "logos")
-        .env(
-            "LOGOFILL_DIRECTORY",
-            format!("file://{}", directory.display()),
+    let mut child = runtime
+        .worker_command(
+            &workspace_binary("logofill-worker"),
+            &moto.endpoint,
+            &directory,
         )
-        .env("LOGOFILL_ALLOW_LOOPBACK_SOURCES", "1")
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -164,25 +155,16 @@ async fn one_hostile_record_costs_its_own_render_budget_and_nothing_else() {
 
     let render_timeout = Duration::from_millis(1500);
     let runtime = FakeLambdaRuntime::start().await;
-    let mut child = Command::new(workspace_binary("logofill-worker"))
-        .env_clear()
-        .envs(runtime.lambda_env("logofill-worker"))
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("LOGOFILL_BUCKET", "logos")
-        .env(
-            "LOGOFILL_DIRECTORY",
-            format!("file://{}", directory.display()),
+    let mut child = runtime
+        .worker_command(
+            &workspace_binary("logofill-worker"),
+            &moto.endpoint,
+            &directory,
         )
-        .env("LOGOFILL_ALLOW_LOOPBACK_SOURCES", "1")
         .env(
             "LOGOFILL_RENDER_TIMEOUT_MS",
             render_timeout.as_millis().to_string(),
         )
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

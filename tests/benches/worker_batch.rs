@@ -20,7 +20,7 @@
 
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -499,23 +499,10 @@ struct Worker {
 impl Worker {
     async fn start(binary: &Path, moto: &MotoServer, directory: &Path, concurrency: usize) -> Self {
         let runtime = FakeLambdaRuntime::start().await;
-        let mut child = Command::new(binary)
-            .env_clear()
-            .envs(runtime.lambda_env("logofill-worker"))
-            .env("AWS_ENDPOINT_URL", &moto.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("LOGOFILL_BUCKET", "logos")
-            .env(
-                "LOGOFILL_DIRECTORY",
-                format!("file://{}", directory.display()),
-            )
-            .env("LOGOFILL_ALLOW_LOOPBACK_SOURCES", "1")
+        let mut child = runtime
+            .worker_command(binary, &moto.endpoint, directory)
             .env("LOGOFILL_CONCURRENCY", concurrency.to_string())
             .env("LOGOFILL_LOG_LEVEL", "warn")
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -222,6 +222,29 @@ impl FakeLambdaRuntime {
         runtime
     }
 
+    /// The release or debug `logofill-worker` binary as this runtime's function: S3 on moto
+    /// at `moto_endpoint` (bucket `logos`), the directory file, loopback sources opted in, no
+    /// other environment. Callers add variables, pipes, and spawn it.
+    pub fn worker_command(&self, binary: &Path, moto_endpoint: &str, directory: &Path) -> Command {
+        let mut command = Command::new(binary);
+        command
+            .env_clear()
+            .envs(self.lambda_env("logofill-worker"))
+            .env("AWS_ENDPOINT_URL", moto_endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("LOGOFILL_BUCKET", "logos")
+            .env(
+                "LOGOFILL_DIRECTORY",
+                format!("file://{}", directory.display()),
+            )
+            .env("LOGOFILL_ALLOW_LOOPBACK_SOURCES", "1")
+            .stdin(Stdio::null());
+        command
+    }
+
     /// The environment a Lambda binary needs to talk to this runtime.
     pub fn lambda_env(&self, function: &str) -> Vec<(String, String)> {
         [
