@@ -101,7 +101,7 @@ pub fn plan(inputs: PlanInputs) -> Result<MemoryPlan, String> {
     let vcpus = lambda_mb.div_ceil(LAMBDA_MB_PER_VCPU).max(1) as usize;
     let mut slots = cores.min(vcpus).min(concurrency);
     // One record must always fit besides the renders.
-    let for_renders = total.checked_sub(WORKER_BASE_BYTES + record).unwrap_or(0);
+    let for_renders = total.saturating_sub(WORKER_BASE_BYTES + record);
     let too_small = |render_memory: u64| {
         format!(
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE={lambda_mb} cannot hold the worker's {} MiB base, one \
