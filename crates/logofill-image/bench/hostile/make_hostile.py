@@ -168,8 +168,10 @@ def css_descendant():
 
 
 def laughs(into):
-    """Billion laughs in 8 KiB: ten levels of entities, each ten of the one below."""
-    base = "ha" * 3500
+    """Billion laughs in 8 KiB: ten levels of entities, each ten of the one below. The DTD stays
+    within the first 4 KiB, where the format sniffer looks for `<svg`; the rest of the file is a
+    comment inside the drawing."""
+    base = "ha" * 1000
     decls = [f'<!ENTITY l0 "{base}">']
     for i in range(1, 10):
         decls.append(f'<!ENTITY l{i} "' + f"&l{i - 1};" * 10 + '">')
@@ -178,7 +180,18 @@ def laughs(into):
         body = '<rect width="256" height="256" fill="#08c" class="&l9;"/>'
     else:
         body = '<text x="10" y="40" font-size="20">&l9;</text>'
-    return svg(body, prolog=prolog)
+    padding = "<!--" + " ." * ((8192 - len(prolog) - len(body) - 200) // 2) + " -->"
+    return svg(padding + body, prolog=prolog)
+
+
+def laughs_long_prolog():
+    """The same entities with a 7 KiB DTD: `<svg` starts after the sniffer's 4 KiB."""
+    base = "ha" * 3500
+    decls = [f'<!ENTITY l0 "{base}">']
+    for i in range(1, 10):
+        decls.append(f'<!ENTITY l{i} "' + f"&l{i - 1};" * 10 + '">')
+    prolog = '<?xml version="1.0"?>\n<!DOCTYPE svg [\n' + "\n".join(decls) + "\n]>\n"
+    return svg('<text x="10" y="40" font-size="20">&l9;</text>', prolog=prolog)
 
 
 def use_fanout():
@@ -250,6 +263,7 @@ CLASSES = [
     ("css-descendant", "svg", css_descendant, "200 selectors of 60 descendant steps, 100 levels"),
     ("dtd-attribute", "svg", lambda: laughs("attribute"), "billion laughs into an attribute"),
     ("dtd-text", "svg", lambda: laughs("text"), "billion laughs into text"),
+    ("dtd-long-prolog", "svg", laughs_long_prolog, "billion laughs into text, 7 KiB DTD"),
     ("use-fanout", "svg", use_fanout, "10 levels of 10 nested <use> (10^10 rects)"),
     ("huge-text", "svg", huge_text, "one <text> of 1.9 million characters"),
     ("filter-chain", "svg", filter_chain, "18,000 blurs in one filter, region 20x"),

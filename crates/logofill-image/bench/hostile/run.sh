@@ -20,6 +20,7 @@
 #
 #   bash crates/logofill-image/bench/hostile/run.sh
 #
+# LOGOFILL_BIN runs that binary instead of building target/release/logofill first.
 # BENCH_DIR (default /tmp/logofill-hostile) holds the corpus, outputs and raw results;
 # HOSTILE_MARGIN_MS (default 1000) is the allowance over the deadline for process and helper
 # start-up, reading the file and writing the variants.
@@ -33,9 +34,13 @@ timeout_ms=3000
 memory_mb=160
 guard_bytes=$((2 << 30))
 
-echo "== building release logofill" >&2
-(cd "$root" && cargo build --release -q -p logofill-cli)
-bin="$target/release/logofill"
+if [ -n "${LOGOFILL_BIN:-}" ]; then
+  bin="$LOGOFILL_BIN"
+else
+  echo "== building release logofill" >&2
+  (cd "$root" && cargo build --release -q -p logofill-cli)
+  bin="$target/release/logofill"
+fi
 
 if [ ! -f "$work/corpus/.done" ]; then
   echo "== generating hostile corpus in $work/corpus" >&2
