@@ -7,7 +7,8 @@
 #   make deploy  sam build + sam deploy to your AWS account (README: "Deploy to AWS")
 #   make lint    format check and clippy only
 #   make lint-infra  cfn-lint, sam validate --lint and checkov on infra/template.yaml (offline)
-#   make fuzz    the image pipeline's bytes -> variants fuzz target (FUZZ_SECONDS, default 600)
+#   make fuzz    the image pipeline's fuzz targets, render then svg (FUZZ_SECONDS each, default
+#                600; FUZZ_TARGET=render or svg for one), then discovery's (make fuzz-fetch)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -20,6 +21,7 @@ MOTO_VERSION        := 5.2.5
 CARGO_LAMBDA_VERSION := 1.9.2
 CARGO_FUZZ_VERSION   := 0.13.2
 FUZZ_SECONDS ?= 600
+FUZZ_TARGET ?=
 # Infrastructure checks. aws-sam-cli pins a compatible cfn-lint range; the two are installed
 # together so pip picks one set. checkov pins its own boto3, so it gets a venv of its own.
 VENV_INFRA   := .venv-infra
@@ -35,11 +37,14 @@ PORT ?= 8080
 export LOGOFILL_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
 .PHONY: help run test test-rust test-web lint lint-infra fmt-check clippy build deploy \
-        bench bench-report bench-replay bench-image bench-worker bench-amplification fuzz \
+        bench bench-report bench-replay bench-image bench-worker bench-amplification \
+        bench-hostile bench-budget fuzz fuzz-image fuzz-fetch tools-fuzz \
         tools-test tools-web tools-build tools-infra tools-checkov clean
 
 help:
 	@echo "make run | test | bench | build | deploy | lint | lint-infra | fuzz | clean"
+	@echo "  bench-report bench-replay bench-image bench-worker bench-amplification bench-hostile bench-budget"
+	@echo "  fuzz-image (FUZZ_TARGET=render|svg) fuzz-fetch; FUZZ_SECONDS=600 each"
 
 ## ---- tools (installed on demand, pinned, into ignored folders) -----------------------
 
@@ -159,7 +164,8 @@ deploy: tools-build tools-infra
 	    --parameter-overrides Architecture=$(ARCH); \
 	fi
 
-bench: bench-report bench-replay bench-image bench-worker bench-amplification
+bench: bench-report bench-replay bench-image bench-worker bench-amplification bench-hostile \
+       bench-budget
 
 bench-report: tools-test
 	$(CARGO) bench -p logofill-report --bench report
@@ -183,6 +189,7 @@ bench-image: | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'pillow==11.3.0'
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash crates/logofill-image/bench/run.sh
 	$(CARGO) bench -p logofill-image --bench pipeline
+	$(CARGO) bench -p logofill-render --bench overhead
 
 bench-worker: tools-test
 	$(CARGO) build --release --bin logofill-worker
@@ -191,10 +198,30 @@ bench-worker: tools-test
 bench-amplification:
 	$(CARGO) bench -p logofill-dev --bench amplification
 
-# libFuzzer on the image pipeline (crates/logofill-image/fuzz/run.sh): cargo-fuzz from
-# crates.io, the stable toolchain with RUSTC_BOOTSTRAP=1, its own target dir. A crash is written
-# to crates/logofill-image/fuzz/artifacts/render/ and makes this target fail.
-fuzz:
+# Hostile input classes through the release CLI; peak memory of the whole process tree from a
+# cgroup v1 memory controller (needs root; falls back to /usr/bin/time's max RSS of one process).
+bench-hostile:
+	bash crates/logofill-image/bench/hostile/run.sh
+
+# The release worker in a 128 MiB, then a 256 MiB memory cgroup on a batch of worst-case inputs
+# (needs root).
+bench-budget: tools-test
+	$(CARGO) build --release --bin logofill-worker
+	$(CARGO) bench -p logofill-tests --bench budget_batch
+
+# libFuzzer (crates/*/fuzz/run.sh): cargo-fuzz from crates.io, the stable toolchain with
+# RUSTC_BOOTSTRAP=1, a target dir of its own. A slow input (-timeout) or an oversized allocation
+# counts as a crash; a crash is written to the target's fuzz/artifacts/ and fails the run.
+tools-fuzz:
 	@cargo fuzz --version 2>/dev/null | grep -q ' $(CARGO_FUZZ_VERSION)' || \
 	  $(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
-	bash crates/logofill-image/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz: fuzz-image fuzz-fetch
+
+# The image pipeline: `render` (bytes -> variants, every format) and `svg` (SVG documents).
+fuzz-image: tools-fuzz
+	bash crates/logofill-image/fuzz/run.sh $(FUZZ_TARGET) $(FUZZ_SECONDS)
+
+# Homepage and manifest discovery on arbitrary bytes.
+fuzz-fetch: tools-fuzz
+	bash crates/logofill-fetch/fuzz/run.sh $(FUZZ_SECONDS)

@@ -136,7 +136,7 @@ pub enum ImageError {
 
     /// CSS selectors whose matching against the document could take more than
     /// `max_svg_css_match_steps`.
-    #[error("{name} has CSS selectors needing up to {steps} matching steps over its elements, over the {limit} step selector limit")]
+    #[error("{name} has CSS selectors needing {} matching steps over its elements, over the {limit} step selector limit", Steps(*.steps))]
     SvgCssTooComplex {
         name: String,
         steps: u64,
@@ -306,6 +306,21 @@ fn format_mp_precise(pixels: u64) -> String {
     format!("{whole}.{keep}")
 }
 
+/// "up to 2500000" for a count that was computed, "more than 10^12" for one that ran past
+/// any meaningful number (the count saturates rather than overflows).
+struct Steps(u64);
+
+impl fmt::Display for Steps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HUGE: u64 = 1_000_000_000_000;
+        if self.0 > HUGE {
+            f.write_str("more than 10^12")
+        } else {
+            write!(f, "up to {}", self.0)
+        }
+    }
+}
+
 /// "96 MiB" when the decoder's need is known, "more memory" when it only said no.
 struct Needed(Option<u64>);
 
@@ -321,6 +336,20 @@ impl fmt::Display for Needed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_saturated_step_count_reads_as_a_bound() {
+        let e = ImageError::SvgCssTooComplex {
+            name: "x.svg".into(),
+            steps: u64::MAX,
+            limit: 2_000_000,
+        };
+        assert_eq!(
+            e.to_string(),
+            "x.svg has CSS selectors needing more than 10^12 matching steps over its elements, \
+             over the 2000000 step selector limit"
+        );
+    }
 
     #[test]
     fn megapixels_read_naturally() {
