@@ -10,14 +10,27 @@ use serde_json::Value;
 
 const SVG_LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#c33"/></svg>"##;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
+/// moto with a `logos` bucket and a queue with its DLQ, and an empty fixture site.
+async fn stack(
+    queue_name: &str,
+) -> (
+    MotoServer,
+    aws_sdk_sqs::Client,
+    aws_sdk_s3::Client,
+    String,
+    FixtureSite,
+) {
     let moto = MotoServer::start();
     let sqs = sqs_client(&moto.endpoint).await;
     let s3 = s3_client(&moto.endpoint).await;
     create_bucket(&s3, "logos").await;
-    let (queue, _) = create_queue_with_dlq(&sqs, "logofill-worker-e2e", 5, 30).await;
-    let site = FixtureSite::start().await;
+    let (queue, _) = create_queue_with_dlq(&sqs, queue_name, 5, 30).await;
+    (moto, sqs, s3, queue, FixtureSite::start().await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
+    let (moto, sqs, s3, queue, site) = stack("logofill-worker-e2e").await;
     site.page("/logo.svg", Page::ok("image/svg+xml", SVG_LOGO));
     let dir = std::env::temp_dir().join(format!("logofill-worker-bin-{}", free_port()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -115,12 +128,7 @@ const HOSTILE_SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg" width="2000
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_hostile_record_costs_its_own_render_budget_and_nothing_else() {
-    let moto = MotoServer::start();
-    let sqs = sqs_client(&moto.endpoint).await;
-    let s3 = s3_client(&moto.endpoint).await;
-    create_bucket(&s3, "logos").await;
-    let (queue, _) = create_queue_with_dlq(&sqs, "logofill-worker-hostile", 5, 30).await;
-    let site = FixtureSite::start().await;
+    let (moto, sqs, s3, queue, site) = stack("logofill-worker-hostile").await;
     site.page("/logo.svg", Page::ok("image/svg+xml", SVG_LOGO));
     site.page("/hostile.svg", Page::ok("image/svg+xml", HOSTILE_SVG));
     let dir = std::env::temp_dir().join(format!("logofill-worker-hostile-{}", free_port()));

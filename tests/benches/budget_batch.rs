@@ -929,24 +929,6 @@ fn plan_fields(line: &str) -> String {
     )
 }
 
-/// The release worker binary next to this bench's executable (target/release/).
-fn worker_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("logofill-worker");
-    if !path.exists() {
-        eprintln!(
-            "{} is not built; run `cargo build --release --bin logofill-worker` first",
-            path.display()
-        );
-        std::process::exit(2);
-    }
-    path
-}
-
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / MIB as f64
 }
@@ -1033,7 +1015,7 @@ fn report(run: &Run, inputs: &[Input]) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let binary = worker_binary();
+    let binary = logofill_tests::workspace_binary("logofill-worker");
     remove_stale_groups();
     let generated = Instant::now();
     let inputs = inputs();

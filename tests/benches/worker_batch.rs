@@ -19,7 +19,7 @@
 //! `cargo build --release --bin logofill-worker && cargo bench -p logofill-tests --bench worker_batch`
 
 use std::io::BufRead as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -604,24 +604,6 @@ impl Queue {
     }
 }
 
-/// The release worker binary next to this bench's executable (target/release/).
-fn worker_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("logofill-worker");
-    if !path.exists() {
-        eprintln!(
-            "{} is not built; run `cargo build --release --bin logofill-worker` first (make bench does)",
-            path.display()
-        );
-        std::process::exit(2);
-    }
-    path
-}
-
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / MIB
 }
@@ -648,7 +630,7 @@ struct LargeRun {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let binary = worker_binary();
+    let binary = logofill_tests::workspace_binary("logofill-worker");
     let generated = Instant::now();
     let typical_png = logo_png(512);
     let typical_ico = ico(&logo_png(256));
