@@ -85,7 +85,8 @@ async fn a_spinning_render_is_killed_at_the_deadline() {
         budget_limit(result),
         BudgetLimit::Time(Duration::from_millis(400))
     );
-    assert!(took < Duration::from_millis(400 + 1500), "took {took:?}");
+    // Killed at the deadline, not after the render: generous for a loaded machine.
+    assert!(took < Duration::from_millis(400 + 5000), "took {took:?}");
     // A fresh helper renders the next input.
     pool.render("logo.svg", LOGO.into()).await.unwrap();
     assert_eq!(pool.stats().helpers_started, 2);
