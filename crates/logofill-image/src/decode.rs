@@ -140,6 +140,12 @@ pub(crate) fn decode_raster(
             decode_with(name, format, dec, limits)
         }
         SourceFormat::Ico => {
+            // A PNG entry is decoded by our PNG path, which takes every colour type and bit
+            // depth: the `image` ICO decoder refuses grey, RGB and palette PNG entries, and
+            // entries whose directory disagrees with the PNG, which browsers show.
+            if let Some(png) = largest_ico_png_entry(bytes) {
+                return decode_png(name, png, limits);
+            }
             let dec = IcoDecoder::new(Cursor::new(bytes))
                 .map_err(|e| map_image_err(name, format, e, limits))?;
             decode_with(name, format, dec, limits)
@@ -151,6 +157,31 @@ pub(crate) fn decode_raster(
         }
         SourceFormat::Svg => unreachable!("SVG is rendered by crate::svg, not decoded here"),
     }
+}
+
+/// The bytes of an ICO's largest entry (by area, then bit count, first listed on a tie) when
+/// that entry is a PNG. The directory is read as browsers read it: an entry whose data runs past
+/// the end of the file keeps what is there. `None` when the largest entry is a BMP, or the
+/// directory is unreadable (the `image` decoder then says why).
+fn largest_ico_png_entry(bytes: &[u8]) -> Option<&[u8]> {
+    const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    let count = u16::from_le_bytes([*bytes.get(4)?, *bytes.get(5)?]) as usize;
+    let mut best: Option<(u64, u16, usize, usize)> = None;
+    for i in 0..count {
+        let e = bytes.get(6 + 16 * i..6 + 16 * (i + 1))?;
+        let edge = |b: u8| if b == 0 { 256u64 } else { b as u64 };
+        let area = edge(e[0]) * edge(e[1]);
+        let bits = u16::from_le_bytes([e[6], e[7]]);
+        let size = u32::from_le_bytes([e[8], e[9], e[10], e[11]]) as usize;
+        let offset = u32::from_le_bytes([e[12], e[13], e[14], e[15]]) as usize;
+        if best.is_none_or(|(a, b, ..)| (area, bits) > (a, b)) {
+            best = Some((area, bits, offset, size));
+        }
+    }
+    let (_, _, offset, size) = best?;
+    let data = bytes.get(offset..)?;
+    let data = &data[..size.min(data.len())];
+    data.starts_with(PNG_SIGNATURE).then_some(data)
 }
 
 /// The `image` crate path: header, limits, then the pixels (GIF and animated WebP give their first

@@ -318,6 +318,63 @@ fn ico_largest_entry_is_used_bmp_and_png_entries() {
 }
 
 #[test]
+fn ico_png_entries_of_every_colour_type_decode() {
+    // Grey, grey+alpha, RGB and palette PNG entries, which the `image` ICO decoder refuses
+    // ("The PNG is not in RGBA format!") though browsers show them.
+    let grey = png_raw(
+        32,
+        32,
+        png::ColorType::Grayscale,
+        png::BitDepth::Eight,
+        &[200u8; 32 * 32],
+        None,
+        None,
+    );
+    let grey_alpha = png_raw(
+        32,
+        32,
+        png::ColorType::GrayscaleAlpha,
+        png::BitDepth::Eight,
+        &[200u8, 255].repeat(32 * 32),
+        None,
+        None,
+    );
+    let rgb = png_raw(
+        48,
+        48,
+        png::ColorType::Rgb,
+        png::BitDepth::Eight,
+        &[0u8, 0, 255].repeat(48 * 48),
+        None,
+        None,
+    );
+    let palette = png_raw(
+        40,
+        40,
+        png::ColorType::Indexed,
+        png::BitDepth::Eight,
+        &[0u8; 40 * 40],
+        Some(&[255, 0, 0]),
+        None,
+    );
+    for (entry, (w, h), want) in [
+        (grey, (32, 32), [200, 200, 200, 255]),
+        (grey_alpha, (32, 32), [200, 200, 200, 255]),
+        (rgb, (48, 48), BLUE),
+        (palette, (40, 40), RED),
+    ] {
+        // The directory claims 32 bits per pixel whatever the PNG holds, as many icon tools
+        // write it; a small BMP entry sits before the PNG.
+        let file = ico(&[
+            (16, 16, ico_bmp_entry(&solid(16, 16, GREEN))),
+            (w, h, entry),
+        ]);
+        let img = check_set(&file, SourceFormat::Ico, (w, h));
+        assert!(near(at(&img, 32, 32), want, 1), "{:?}", at(&img, 32, 32));
+    }
+}
+
+#[test]
 fn one_by_one_pixel() {
     let img = check_set(&png_rgba(&solid(1, 1, RED)), SourceFormat::Png, (1, 1));
     assert!(near(at(&img, 0, 0), RED, 0));
