@@ -1,8 +1,7 @@
 //! A decompression bomb is refused from its header, fast, without allocating the image. This
 //! test binary counts allocations with its own global allocator, so it lives alone.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use logofill_image::{ImageError, Pipeline, PipelineOptions};
@@ -11,25 +10,9 @@ use logofill_image::{ImageError, Pipeline, PipelineOptions};
 mod bomb_png;
 use bomb_png::{deflate_zero_rows, png_bomb, png_rgb8};
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-        PEAK.fetch_max(now, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
+#[path = "util/counting.rs"]
+mod counting;
+use counting::{CURRENT, PEAK};
 
 #[test]
 fn png_bomb_is_refused_from_its_header() {
