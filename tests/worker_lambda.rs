@@ -10,6 +10,19 @@ use serde_json::Value;
 
 const SVG_LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#c33"/></svg>"##;
 
+/// Stops the worker and returns its stdout with the EMF metric lines found in it.
+fn stop_and_read_metrics(mut child: std::process::Child) -> (String, Vec<Value>) {
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let emf = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    (stdout, emf)
+}
+
 /// moto with a `logos` bucket and a queue with its DLQ, and an empty fixture site.
 async fn stack(
     queue_name: &str,
@@ -59,7 +72,7 @@ async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
     assert_eq!(event["Records"].as_array().unwrap().len(), 3);
 
     let runtime = FakeLambdaRuntime::start().await;
-    let mut child = runtime
+    let child = runtime
         .worker_command(
             &workspace_binary("logofill-worker"),
             &moto.endpoint,
@@ -87,14 +100,7 @@ async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
         serde_json::json!([{"itemIdentifier": poison_id}])
     );
 
-    child.kill().unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let emf: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("_aws").is_some())
-        .collect();
+    let (stdout, emf) = stop_and_read_metrics(child);
     assert_eq!(emf.len(), 1, "{stdout}");
     assert_eq!(emf[0]["stored"], 1.0);
     assert_eq!(emf[0]["unknown_company"], 1.0);
@@ -163,7 +169,7 @@ async fn one_hostile_record_costs_its_own_render_budget_and_nothing_else() {
 
     let render_timeout = Duration::from_millis(1500);
     let runtime = FakeLambdaRuntime::start().await;
-    let mut child = runtime
+    let child = runtime
         .worker_command(
             &workspace_binary("logofill-worker"),
             &moto.endpoint,
@@ -194,14 +200,7 @@ async fn one_hostile_record_costs_its_own_render_budget_and_nothing_else() {
         "the batch took {took:?}"
     );
 
-    child.kill().unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let emf: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("_aws").is_some())
-        .collect();
+    let (stdout, emf) = stop_and_read_metrics(child);
     assert_eq!(emf.len(), 1, "{stdout}");
     assert_eq!(emf[0]["stored"], 4.0, "{stdout}");
     assert_eq!(emf[0]["placeholder"], 1.0, "{stdout}");

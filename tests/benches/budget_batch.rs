@@ -724,19 +724,8 @@ async fn run(
         .arg(group.files.0.join("cgroup.procs"))
         .arg(binary)
         .env_clear()
-        .envs(runtime.lambda_env("logofill-worker"))
+        .envs(runtime.worker_env(&moto.endpoint, directory))
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", lambda_mb.to_string())
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("LOGOFILL_BUCKET", "logos")
-        .env(
-            "LOGOFILL_DIRECTORY",
-            format!("file://{}", directory.display()),
-        )
-        .env("LOGOFILL_ALLOW_LOOPBACK_SOURCES", "1")
         .env("LOGOFILL_LOG_LEVEL", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

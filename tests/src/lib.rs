@@ -229,20 +229,31 @@ impl FakeLambdaRuntime {
         let mut command = Command::new(binary);
         command
             .env_clear()
-            .envs(self.lambda_env("logofill-worker"))
-            .env("AWS_ENDPOINT_URL", moto_endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("LOGOFILL_BUCKET", "logos")
-            .env(
-                "LOGOFILL_DIRECTORY",
-                format!("file://{}", directory.display()),
-            )
-            .env("LOGOFILL_ALLOW_LOOPBACK_SOURCES", "1")
+            .envs(self.worker_env(moto_endpoint, directory))
             .stdin(Stdio::null());
         command
+    }
+
+    /// The environment of [`Self::worker_command`], for a caller that starts the worker
+    /// through a wrapper (a cgroup, `taskset`).
+    pub fn worker_env(&self, moto_endpoint: &str, directory: &Path) -> Vec<(String, String)> {
+        let mut env = self.lambda_env("logofill-worker");
+        for (k, v) in [
+            ("AWS_ENDPOINT_URL", moto_endpoint.to_string()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("LOGOFILL_BUCKET", "logos".into()),
+            (
+                "LOGOFILL_DIRECTORY",
+                format!("file://{}", directory.display()),
+            ),
+            ("LOGOFILL_ALLOW_LOOPBACK_SOURCES", "1".into()),
+        ] {
+            env.push((k.to_string(), v));
+        }
+        env
     }
 
     /// The environment a Lambda binary needs to talk to this runtime.

@@ -344,7 +344,7 @@ impl Helper {
             }
             Ok::<_, std::io::Error>(())
         };
-        let mut helper = match tokio::time::timeout(HELPER_START_TIMEOUT, handshake).await {
+        let helper = match tokio::time::timeout(HELPER_START_TIMEOUT, handshake).await {
             Ok(Ok(())) => Helper {
                 child,
                 stdin,
@@ -372,8 +372,6 @@ impl Helper {
                 )));
             }
         };
-        // Nothing else reads the child's exit here; the pool reaps it when it dies.
-        let _ = &mut helper;
         Ok(helper)
     }
 
