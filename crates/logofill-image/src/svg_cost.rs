@@ -410,19 +410,35 @@ fn check_instantiation<'a, 'input>(
             ids.entry(id).or_default().push(n);
         }
     }
-    // References set by CSS rules, found by matching the rules that hold one.
+    let limit = limits.max_svg_instantiated_nodes;
+    let too_many = |nodes: u64| ImageError::SvgUseExpansion {
+        name: name.to_string(),
+        nodes,
+        limit,
+    };
+    // References set by CSS rules, found by matching the rules that hold one. Every stored
+    // reference instantiates at least one node, so their count is bounded by the node limit
+    // while they are collected (a rule of many `url()`s matching every element would
+    // otherwise hold elements x references before any check).
     let mut css_refs: HashMap<usize, Vec<&str>> = HashMap::new();
+    let mut css_ref_count = 0u64;
     for rule in &sheet.rules {
-        let targets: Vec<&str> = rule
+        let mut targets: Vec<&str> = rule
             .declarations
             .iter()
             .flat_map(|d| url_targets(d.value))
             .collect();
+        targets.sort_unstable();
+        targets.dedup();
         if targets.is_empty() {
             continue;
         }
         for n in doc.descendants().filter(|n| n.is_element()) {
             if rule.selector.matches(&XmlNode(n)) {
+                css_ref_count += targets.len() as u64;
+                if css_ref_count > limit {
+                    return Err(too_many(css_ref_count));
+                }
                 css_refs
                     .entry(n.id().get_usize())
                     .or_default()
@@ -430,38 +446,48 @@ fn check_instantiation<'a, 'input>(
             }
         }
     }
-    let deps = |n: roxmltree::Node<'a, 'input>| -> Vec<(roxmltree::Node<'a, 'input>, Edge)> {
-        let mut out: Vec<(roxmltree::Node<'a, 'input>, Edge)> = n
-            .children()
-            .filter(|c| c.is_element())
-            .map(|c| (c, Edge::Child))
-            .collect();
-        let tag = n.tag_name().name();
-        let resolve = |id: &str| ids.get(id).map(|v| v.as_slice()).unwrap_or(&[]);
-        if let Some(target) = href(n).and_then(|h| h.trim().strip_prefix('#')) {
-            let kind = if copies_href(tag) {
-                Some(Edge::Use)
-            } else if follows_href(tag) {
-                Some(Edge::Reference)
-            } else {
-                None
-            };
-            if let Some(kind) = kind {
-                out.extend(resolve(target).iter().map(|t| (*t, kind)));
+    // An element's children and the elements it instantiates or references; `None` once they
+    // are more than the node limit (many `url()`s to an id that many elements share).
+    let deps =
+        |n: roxmltree::Node<'a, 'input>| -> Option<Vec<(roxmltree::Node<'a, 'input>, Edge)>> {
+            let mut out: Vec<(roxmltree::Node<'a, 'input>, Edge)> = n
+                .children()
+                .filter(|c| c.is_element())
+                .map(|c| (c, Edge::Child))
+                .collect();
+            let tag = n.tag_name().name();
+            let resolve = |id: &str| ids.get(id).map(|v| v.as_slice()).unwrap_or(&[]);
+            if let Some(target) = href(n).and_then(|h| h.trim().strip_prefix('#')) {
+                let kind = if copies_href(tag) {
+                    Some(Edge::Use)
+                } else if follows_href(tag) {
+                    Some(Edge::Reference)
+                } else {
+                    None
+                };
+                if let Some(kind) = kind {
+                    out.extend(resolve(target).iter().map(|t| (*t, kind)));
+                }
             }
-        }
-        for a in n.attributes() {
-            for target in url_targets(a.value()) {
-                out.extend(resolve(target).iter().map(|t| (*t, Edge::Reference)));
+            let over = |out: &Vec<_>| out.len() as u64 > limit;
+            for a in n.attributes() {
+                for target in url_targets(a.value()) {
+                    out.extend(resolve(target).iter().map(|t| (*t, Edge::Reference)));
+                    if over(&out) {
+                        return None;
+                    }
+                }
             }
-        }
-        if let Some(targets) = css_refs.get(&n.id().get_usize()) {
-            for target in targets {
-                out.extend(resolve(target).iter().map(|t| (*t, Edge::Reference)));
+            if let Some(targets) = css_refs.get(&n.id().get_usize()) {
+                for target in targets {
+                    out.extend(resolve(target).iter().map(|t| (*t, Edge::Reference)));
+                    if over(&out) {
+                        return None;
+                    }
+                }
             }
-        }
-        out
-    };
+            (!over(&out)).then_some(out)
+        };
 
     let slots = depth_of.len();
     let mut memo: Vec<Option<Cost>> = vec![None; slots];
@@ -473,7 +499,9 @@ fn check_instantiation<'a, 'input>(
         if memo[idx].is_some() {
             continue;
         }
-        let edges = deps(node);
+        let Some(edges) = deps(node) else {
+            return Err(too_many(limit + 1));
+        };
         if !expanded {
             open[idx] = true;
             stack.push((node, true));

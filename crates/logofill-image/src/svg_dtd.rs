@@ -100,11 +100,13 @@ pub(crate) fn expand_entities<'a>(
 }
 
 /// `&name;` at the start of `s`: the name and the length of the whole reference.
+/// The scan stops at the first character that cannot be in a name, so a body of `&`s with no
+/// `;` costs one step per character, not one pass over the rest of the body per `&`.
 fn reference_at(s: &str) -> Option<(&str, usize)> {
-    let semi = s[1..].find(';')? + 1;
-    let name = &s[1..semi];
-    (!name.is_empty() && name.chars().all(is_name_char) && !name.starts_with('#'))
-        .then_some((name, semi + 1))
+    let rest = &s[1..];
+    let end = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+    let name = &rest[..end];
+    (rest[end..].starts_with(';') && !name.is_empty()).then_some((name, end + 2))
 }
 
 fn is_name_char(c: char) -> bool {

@@ -801,3 +801,81 @@ fn ico_with_many_entries_decodes_one() {
     assert!(m.elapsed.as_secs() < 5, "took {:?}", m.elapsed);
     assert!(m.peak < 16 * MIB, "peak {} MiB", m.peak / MIB);
 }
+
+// ---- SVG: scans that must stay linear before the limits are checked ----
+
+/// Refused (by whatever check comes first), permanently, within `max_ms` and `max_bytes`.
+#[track_caller]
+fn refused_within(name: &str, bytes: &[u8], code: Option<&str>, max_ms: u128, max_bytes: usize) {
+    let m = measure(&default_pipeline(), name, bytes);
+    let e = match m.result {
+        Ok(_) => panic!("{name} was rendered, not refused"),
+        Err(e) => e,
+    };
+    eprintln!(
+        "{name}: {} bytes in, refused in {:?}, peak {} KiB: {e}",
+        bytes.len(),
+        m.elapsed,
+        m.peak / 1024
+    );
+    if let Some(code) = code {
+        assert_eq!(e.code(), code, "{e}");
+    }
+    assert!(e.is_permanent(), "{e:?}");
+    assert!(m.elapsed.as_millis() < max_ms, "took {:?}", m.elapsed);
+    assert!(m.peak < max_bytes, "allocated {} bytes at peak", m.peak);
+}
+
+#[test]
+fn ampersands_without_semicolons_are_scanned_once() {
+    // Each '&' used to search the rest of the body for a ';': quadratic in the input.
+    let mut svg = String::from(
+        r#"<!DOCTYPE svg [<!ENTITY a "b">]><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>"#,
+    );
+    svg.push_str(&"&".repeat(1_500_000));
+    svg.push_str("</text></svg>");
+    refused_within("amp.svg", svg.as_bytes(), None, 5_000, 16 * MIB);
+}
+
+#[test]
+fn many_references_to_a_shared_id_are_refused_while_collected() {
+    // 10,000 elements share one id and one attribute names it 100,000 times: the edges would
+    // be 10^9 before the node count was checked.
+    let mut svg =
+        String::from(r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><defs>"#);
+    svg.push_str(&r#"<g id="a"/>"#.repeat(10_000));
+    svg.push_str(r#"</defs><rect width="10" height="10" fill=""#);
+    svg.push_str(&"url(#a)".repeat(100_000));
+    svg.push_str(r#""/></svg>"#);
+    refused_within(
+        "shared-id.svg",
+        svg.as_bytes(),
+        Some("svg_use_expansion"),
+        5_000,
+        64 * MIB,
+    );
+}
+
+#[test]
+fn a_css_rule_of_many_references_over_every_element_is_refused_while_collected() {
+    // One `*` rule with 20,000 distinct url() targets over 5,000 elements: 10^8 stored
+    // references before the node count was checked.
+    let mut svg = String::from(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><style>*{fill:"#,
+    );
+    for i in 0..20_000 {
+        svg.push_str(&format!("url(#g{i})"));
+    }
+    svg.push_str("}</style>");
+    for i in 0..5_000 {
+        svg.push_str(&format!(r#"<g id="g{i}"/>"#));
+    }
+    svg.push_str("</svg>");
+    refused_within(
+        "css-refs.svg",
+        svg.as_bytes(),
+        Some("svg_use_expansion"),
+        10_000,
+        64 * MIB,
+    );
+}
