@@ -8,7 +8,7 @@
 #   make lint    format check and clippy only
 #   make lint-infra  cfn-lint, sam validate --lint and checkov on infra/template.yaml (offline)
 #   make fuzz    the image pipeline's fuzz targets, render then svg (FUZZ_SECONDS each, default
-#                600; FUZZ_TARGET=render or svg for one), then discovery's (make fuzz-fetch)
+#                600; FUZZ_TARGET=render or svg for one), then discovery's (make fuzz-discover)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -38,13 +38,13 @@ export LOGOFILL_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
 .PHONY: help run test test-rust test-web lint lint-infra fmt-check clippy build deploy \
         bench bench-report bench-replay bench-image bench-worker bench-amplification \
-        bench-hostile bench-budget fuzz fuzz-image fuzz-fetch tools-fuzz \
+        bench-hostile bench-budget fuzz fuzz-image fuzz-discover tools-fuzz \
         tools-test tools-web tools-build tools-infra tools-checkov clean
 
 help:
 	@echo "make run | test | bench | build | deploy | lint | lint-infra | fuzz | clean"
 	@echo "  bench-report bench-replay bench-image bench-worker bench-amplification bench-hostile bench-budget"
-	@echo "  fuzz-image (FUZZ_TARGET=render|svg) fuzz-fetch; FUZZ_SECONDS=600 each"
+	@echo "  fuzz-image (FUZZ_TARGET=render|svg) fuzz-discover; FUZZ_SECONDS=600 each"
 
 ## ---- tools (installed on demand, pinned, into ignored folders) -----------------------
 
@@ -216,12 +216,12 @@ tools-fuzz:
 	@cargo fuzz --version 2>/dev/null | grep -q ' $(CARGO_FUZZ_VERSION)' || \
 	  $(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 
-fuzz: fuzz-image fuzz-fetch
+fuzz: fuzz-image fuzz-discover
 
 # The image pipeline: `render` (bytes -> variants, every format) and `svg` (SVG documents).
 fuzz-image: tools-fuzz
 	bash crates/logofill-image/fuzz/run.sh $(FUZZ_TARGET) $(FUZZ_SECONDS)
 
 # Homepage and manifest discovery on arbitrary bytes.
-fuzz-fetch: tools-fuzz
-	bash crates/logofill-fetch/fuzz/run.sh $(FUZZ_SECONDS)
+fuzz-discover: tools-fuzz
+	bash crates/logofill-discover/fuzz/run.sh $(FUZZ_SECONDS)

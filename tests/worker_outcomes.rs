@@ -355,7 +355,10 @@ impl RecordProcessor for Scripted {
                 reason: "scripted".into(),
             }
         } else {
-            Outcome::Stored { source_url: body }
+            Outcome::Stored {
+                source_url: body,
+                redirect: None,
+            }
         };
         (outcome, Timings::default())
     }
@@ -444,7 +447,7 @@ async fn a_source_over_the_render_budget_is_refused_and_the_next_candidate_store
         .await;
     assert!(started.elapsed() < timeout + Duration::from_secs(5));
     assert!(
-        matches!(&report.outcome, Outcome::Stored { source_url } if source_url.ends_with("/globex/mark.svg")),
+        matches!(&report.outcome, Outcome::Stored { source_url, .. } if source_url.ends_with("/globex/mark.svg")),
         "{:?}",
         report.outcome
     );

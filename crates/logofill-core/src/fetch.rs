@@ -20,7 +20,32 @@ pub struct Fetched {
     pub body: Vec<u8>,
     /// The body is only the first bytes of a longer one ([`BodyLimit::Prefix`]).
     pub truncated: bool,
+    /// The response headers named in [`KEPT_HEADERS`] (lower-case names, values of at most
+    /// [`MAX_KEPT_HEADER_BYTES`]), in the order received: what discovery reads to tell a bot
+    /// challenge from a page, and what a refresh sends back as validators.
+    pub headers: Vec<(String, String)>,
 }
+
+impl Fetched {
+    /// The first value of a kept header (`name` in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Response headers kept in [`Fetched::headers`]; every other header is dropped as it arrives.
+pub const KEPT_HEADERS: [&str; 5] = [
+    "cf-mitigated",
+    "server",
+    "etag",
+    "last-modified",
+    "retry-after",
+];
+/// Longest header value kept; a longer one is dropped.
+pub const MAX_KEPT_HEADER_BYTES: usize = 256;
 
 /// How much of a response body one fetch may read. The fetcher's own limit (10 MiB by default)
 /// caps both.
@@ -81,6 +106,16 @@ pub trait Fetcher: Send + Sync {
         url: &str,
         limit: BodyLimit,
     ) -> impl Future<Output = Result<Fetched, FetchError>> + Send;
+
+    /// GET a page whatever its final status: a 403 or 503 answer is returned as a response
+    /// (its status in [`Fetched::status`]) with at most `max_bytes` of its body, so the caller
+    /// can read what the page says (a bot challenge, an error page with a favicon). Redirects,
+    /// address rules and timeouts are as for [`Fetcher::get`].
+    fn get_page(
+        &self,
+        url: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Fetched, FetchError>> + Send;
 }
 
 impl<F: Fetcher + ?Sized> Fetcher for std::sync::Arc<F> {
@@ -94,6 +129,168 @@ impl<F: Fetcher + ?Sized> Fetcher for std::sync::Arc<F> {
         limit: BodyLimit,
     ) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
         (**self).get_within(url, limit)
+    }
+
+    fn get_page(
+        &self,
+        url: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
+        (**self).get_page(url, max_bytes)
+    }
+}
+
+/// The in-memory twin of the fetch port: canned answers by exact URL, for tests of what is
+/// fetched (discovery, the HTTP directory) without a network. An unknown URL on a known host
+/// answers 404; an unknown host is [`FetchError::NoSuchHost`]. Redirects are not followed
+/// (answer with the final URL instead); every request is recorded.
+#[derive(Debug, Default)]
+pub struct MemoryFetcher {
+    answers: std::sync::Mutex<std::collections::HashMap<String, Result<Fetched, FetchError>>>,
+    hosts: std::sync::Mutex<std::collections::HashSet<String>>,
+    requests: std::sync::Mutex<Vec<String>>,
+}
+
+impl MemoryFetcher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn host_of(url: &str) -> String {
+        url.split("://")
+            .nth(1)
+            .unwrap_or(url)
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    }
+
+    /// Answer `url` with `status` and `body` (content type from nothing: `None`).
+    pub fn answer(&self, url: &str, status: u16, body: impl Into<Vec<u8>>) -> &Self {
+        self.answer_with(url, status, &[], body)
+    }
+
+    /// Answer `url` with `status`, kept `headers` and `body`.
+    pub fn answer_with(
+        &self,
+        url: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: impl Into<Vec<u8>>,
+    ) -> &Self {
+        self.hosts.lock().unwrap().insert(Self::host_of(url));
+        self.answers.lock().unwrap().insert(
+            url.to_string(),
+            Ok(Fetched {
+                final_url: url.to_string(),
+                status,
+                content_type: None,
+                body: body.into(),
+                truncated: false,
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+                    .collect(),
+            }),
+        );
+        self
+    }
+
+    /// Answer `url` with `final_url`'s answer, as a redirect would.
+    pub fn redirect(&self, url: &str, final_url: &str) -> &Self {
+        self.hosts.lock().unwrap().insert(Self::host_of(url));
+        let target = self.answers.lock().unwrap().get(final_url).cloned();
+        let answer = target.unwrap_or_else(|| {
+            Err(FetchError::Status {
+                url: final_url.to_string(),
+                status: 404,
+            })
+        });
+        self.answers.lock().unwrap().insert(url.to_string(), answer);
+        self
+    }
+
+    /// Fail `url` with `error`.
+    pub fn fail(&self, url: &str, error: FetchError) -> &Self {
+        self.hosts.lock().unwrap().insert(Self::host_of(url));
+        self.answers
+            .lock()
+            .unwrap()
+            .insert(url.to_string(), Err(error));
+        self
+    }
+
+    /// URLs requested so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    fn lookup(
+        &self,
+        url: &str,
+        any_status: bool,
+        limit: Option<BodyLimit>,
+    ) -> Result<Fetched, FetchError> {
+        self.requests.lock().unwrap().push(url.to_string());
+        let answer = self.answers.lock().unwrap().get(url).cloned();
+        let mut fetched = match answer {
+            Some(answer) => answer?,
+            None if self.hosts.lock().unwrap().contains(&Self::host_of(url)) => {
+                return Err(FetchError::Status {
+                    url: url.to_string(),
+                    status: 404,
+                })
+            }
+            None => {
+                return Err(FetchError::NoSuchHost {
+                    url: url.to_string(),
+                    host: Self::host_of(url),
+                })
+            }
+        };
+        if !any_status && !(200..300).contains(&fetched.status) {
+            return Err(FetchError::Status {
+                url: fetched.final_url,
+                status: fetched.status,
+            });
+        }
+        match limit {
+            Some(BodyLimit::Whole(n)) if fetched.body.len() as u64 > n => {
+                return Err(FetchError::TooLarge {
+                    url: fetched.final_url,
+                    limit_bytes: n,
+                })
+            }
+            Some(BodyLimit::Prefix(n)) if fetched.body.len() as u64 > n => {
+                fetched.body.truncate(n as usize);
+                fetched.truncated = true;
+            }
+            _ => {}
+        }
+        Ok(fetched)
+    }
+}
+
+impl Fetcher for MemoryFetcher {
+    fn get(&self, url: &str) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
+        std::future::ready(self.lookup(url, false, None))
+    }
+
+    fn get_within(
+        &self,
+        url: &str,
+        limit: BodyLimit,
+    ) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
+        std::future::ready(self.lookup(url, false, Some(limit)))
+    }
+
+    fn get_page(
+        &self,
+        url: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
+        std::future::ready(self.lookup(url, true, Some(BodyLimit::Prefix(max_bytes))))
     }
 }
 

@@ -22,7 +22,7 @@ pub mod units;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use company::{CompanyId, CompanyIdError};
 pub use dedup::RecentIds;
-pub use fetch::{FetchError, Fetched, Fetcher};
+pub use fetch::{FetchError, Fetched, Fetcher, MemoryFetcher};
 pub use message::{MessageError, Origin, QueueMessage};
 pub use queue::{BatchEntryFailure, MemoryQueue, MessageQueue, OutgoingMessage, QueueError};
 pub use report::{

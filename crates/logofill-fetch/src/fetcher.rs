@@ -283,7 +283,12 @@ impl GuardedFetcher {
         Ok(url)
     }
 
-    async fn fetch(&self, raw: &str, wanted: Option<BodyLimit>) -> Result<Fetched, FetchError> {
+    async fn fetch(
+        &self,
+        raw: &str,
+        wanted: Option<BodyLimit>,
+        any_status: bool,
+    ) -> Result<Fetched, FetchError> {
         let own = self.options.max_body_bytes;
         let (limit, prefix) = match wanted {
             None => (own, false),
@@ -327,7 +332,7 @@ impl GuardedFetcher {
                     continue;
                 }
             }
-            if !status.is_success() {
+            if !status.is_success() && !any_status {
                 return Err(FetchError::Status {
                     url: url.to_string(),
                     status: status.as_u16(),
@@ -346,6 +351,7 @@ impl GuardedFetcher {
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
+            let headers = kept_headers(response.headers());
             let final_url = url.to_string();
             // A declared length (already checked against the limit) sizes the buffer once; an
             // undeclared one grows it, but never past the limit, so a body at the limit costs
@@ -386,6 +392,7 @@ impl GuardedFetcher {
                 content_type,
                 body,
                 truncated,
+                headers,
             });
         }
     }
@@ -424,6 +431,19 @@ impl GuardedFetcher {
     }
 }
 
+/// The headers discovery and refresh read, each bounded; the rest are dropped.
+fn kept_headers(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    let mut kept = Vec::new();
+    for name in logofill_core::fetch::KEPT_HEADERS {
+        if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            if value.len() <= logofill_core::fetch::MAX_KEPT_HEADER_BYTES {
+                kept.push((name.to_string(), value.to_string()));
+            }
+        }
+    }
+    kept
+}
+
 fn timeout(url: &Url, limit: Duration) -> FetchError {
     FetchError::Timeout {
         url: url.to_string(),
@@ -436,7 +456,7 @@ impl Fetcher for GuardedFetcher {
         &self,
         url: &str,
     ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send {
-        self.fetch(url, None)
+        self.fetch(url, None, false)
     }
 
     fn get_within(
@@ -444,6 +464,14 @@ impl Fetcher for GuardedFetcher {
         url: &str,
         limit: BodyLimit,
     ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send {
-        self.fetch(url, Some(limit))
+        self.fetch(url, Some(limit), false)
+    }
+
+    fn get_page(
+        &self,
+        url: &str,
+        max_bytes: u64,
+    ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send {
+        self.fetch(url, Some(BodyLimit::Prefix(max_bytes)), true)
     }
 }

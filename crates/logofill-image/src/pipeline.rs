@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::decode::{decode_raster, Raster};
 use crate::fit::{centre, fit_raster, Square};
 use crate::format::sniff;
+use crate::appearance::{measure, Appearance};
 use crate::{
     encode, placeholder, svg, ImageError, PipelineOptions, SourceFormat, PIPELINE_VERSION,
 };
@@ -86,6 +87,8 @@ pub struct SourceInfo {
     /// Displayed size (after EXIF orientation; an SVG's nominal size).
     pub width: u32,
     pub height: u32,
+    /// How the rendered logo looks (measured on the largest variant).
+    pub appearance: Appearance,
 }
 
 /// Where a set came from.
@@ -229,6 +232,12 @@ impl Pipeline {
                 dims,
             )
         };
+        let appearance = measure(
+            &squares
+                .last()
+                .expect("validated: sizes not empty, one square each")
+                .rgba,
+        );
         let variants = self.encode_all(name, &squares)?;
         Ok(RenderedSet {
             kind: LogoKind::Logo,
@@ -239,6 +248,7 @@ impl Pipeline {
                     format,
                     width,
                     height,
+                    appearance,
                 }),
                 pipeline_version: PIPELINE_VERSION,
             },

@@ -15,8 +15,8 @@
 use std::io::{self, Read, Write};
 
 use logofill_image::{
-    LogoKind, OutputFormat, Provenance, RenderedSet, SourceFormat, SourceInfo, TrimOptions,
-    Variant, PIPELINE_VERSION,
+    Appearance, Colouring, LogoKind, OutputFormat, Provenance, RenderedSet, SourceFormat,
+    SourceInfo, TrimOptions, Variant, PIPELINE_VERSION,
 };
 
 pub(crate) const READY: u8 = 0xA0;
@@ -144,6 +144,9 @@ pub(crate) fn write_rendered(w: &mut impl Write, set: &RenderedSet) -> io::Resul
             put_text(w, &s.sha256)?;
             put_u32(w, s.width)?;
             put_u32(w, s.height)?;
+            w.write_all(&[colouring_tag(s.appearance.colouring)])?;
+            put_u32(w, s.appearance.content_width)?;
+            put_u32(w, s.appearance.content_height)?;
         }
     }
     put_u32(w, set.variants.len() as u32)?;
@@ -184,11 +187,18 @@ pub(crate) fn read_reply(tag: u8, r: &mut impl Read) -> io::Result<Reply> {
                 _ => {
                     let format = format_from_tag(get_u8(r)?)?;
                     let sha256 = get_text(r)?;
+                    let (width, height) = (get_u32(r)?, get_u32(r)?);
+                    let colouring = colouring_from_tag(get_u8(r)?)?;
                     Some(SourceInfo {
                         sha256,
                         format,
-                        width: get_u32(r)?,
-                        height: get_u32(r)?,
+                        width,
+                        height,
+                        appearance: Appearance {
+                            colouring,
+                            content_width: get_u32(r)?,
+                            content_height: get_u32(r)?,
+                        },
                     })
                 }
             };
@@ -262,6 +272,24 @@ fn format_from_tag(tag: u8) -> io::Result<SourceFormat> {
         .get(tag as usize)
         .copied()
         .ok_or_else(|| bad("unknown source format"))
+}
+
+const COLOURINGS: [Colouring; 4] = [
+    Colouring::Empty,
+    Colouring::Flat,
+    Colouring::OneColour,
+    Colouring::Colour,
+];
+
+fn colouring_tag(c: Colouring) -> u8 {
+    COLOURINGS.iter().position(|x| *x == c).unwrap_or(3) as u8
+}
+
+fn colouring_from_tag(tag: u8) -> io::Result<Colouring> {
+    COLOURINGS
+        .get(tag as usize)
+        .copied()
+        .ok_or_else(|| bad("unknown colouring"))
 }
 
 fn truncate(text: &str) -> &str {
@@ -365,6 +393,11 @@ mod tests {
                     format: SourceFormat::Svg,
                     width: 300,
                     height: 100,
+                    appearance: Appearance {
+                        colouring: Colouring::OneColour,
+                        content_width: 256,
+                        content_height: 85,
+                    },
                 }),
                 pipeline_version: PIPELINE_VERSION,
             },

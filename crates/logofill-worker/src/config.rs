@@ -32,6 +32,16 @@ pub const PLACEHOLDER_REFRESH_SECS: EnvVar = EnvVar {
     default: Some("604800"),
     meaning: "age after which a stored placeholder is replaced when the company is reported again",
 };
+pub const BLOCKED_RETRY_SECS: EnvVar = EnvVar {
+    name: "LOGOFILL_BLOCKED_RETRY_SECS",
+    default: Some("86400"),
+    meaning: "age after which a placeholder stored because the site was blocked (a bot challenge, 401/403/429 everywhere) is replaced when the company is reported again",
+};
+pub const TRIM: EnvVar = EnvVar {
+    name: "LOGOFILL_TRIM",
+    default: Some("1"),
+    meaning: "1 removes flat or transparent margins before fitting, so the mark fills its square; 0 keeps the source canvas as drawn",
+};
 pub const CONCURRENCY: EnvVar = EnvVar {
     name: "LOGOFILL_CONCURRENCY",
     default: Some("4"),
@@ -92,6 +102,8 @@ pub const WORKER_ENV_VARS: &[EnvVar] = &[
     SIZES,
     CACHE_CONTROL,
     PLACEHOLDER_REFRESH_SECS,
+    BLOCKED_RETRY_SECS,
+    TRIM,
     CONCURRENCY,
     ALLOW_LOOPBACK_SOURCES,
     FETCH_CONNECT_TIMEOUT_MS,
@@ -152,6 +164,10 @@ pub struct WorkerSettings {
     pub sizes: Vec<u32>,
     pub cache_control: String,
     pub placeholder_refresh: Duration,
+    /// Age after which a `reason=blocked` placeholder is replaced.
+    pub blocked_retry: Duration,
+    /// Trim flat or transparent margins before fitting.
+    pub trim: bool,
     pub concurrency: usize,
     pub allow_loopback_sources: bool,
     pub fetch_connect_timeout: Duration,
@@ -263,6 +279,8 @@ impl WorkerSettings {
             placeholder_refresh: Duration::from_secs(
                 PLACEHOLDER_REFRESH_SECS.number(env, 0u64, 31_536_000)?,
             ),
+            blocked_retry: Duration::from_secs(BLOCKED_RETRY_SECS.number(env, 0u64, 31_536_000)?),
+            trim: TRIM.flag(env)?,
             concurrency,
             allow_loopback_sources: ALLOW_LOOPBACK_SOURCES.flag(env)?,
             fetch_connect_timeout: Duration::from_millis(
@@ -304,6 +322,8 @@ mod tests {
         assert!(!s.allow_loopback_sources);
         assert_eq!(s.fetch_timeout, Duration::from_secs(10));
         assert_eq!(s.fetch_max_bytes, 10 * 1024 * 1024);
+        assert!(s.trim, "margins are trimmed by default");
+        assert_eq!(s.blocked_retry, Duration::from_secs(86_400));
         assert_eq!(
             s.directory,
             DirectorySource::S3("s3://records/companies/".into())
@@ -324,6 +344,8 @@ mod tests {
             ("LOGOFILL_LOG_LEVEL", "chatty"),
             ("LOGOFILL_RENDER_TIMEOUT_MS", "5"),
             ("LOGOFILL_RENDER_MEMORY_MB", "lots"),
+            ("LOGOFILL_TRIM", "sometimes"),
+            ("LOGOFILL_BLOCKED_RETRY_SECS", "-1"),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "big"),
         ] {
             let mut e = env(&BASE);

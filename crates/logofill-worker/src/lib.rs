@@ -11,6 +11,7 @@ pub mod budget;
 pub mod config;
 pub mod outcome;
 pub mod service;
+pub mod shared_source;
 pub mod wiring;
 
 pub use batch::{process_batch, BatchReport, RecordProcessor};

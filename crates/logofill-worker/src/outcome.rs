@@ -5,12 +5,19 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Source fetched and rendered; variants uploaded.
-    Stored { source_url: String },
+    /// Source fetched and rendered; variants uploaded. `redirect` names the other registrable
+    /// domain the homepage redirected to, if it did (a rebrand, or a domain that changed hands).
+    Stored {
+        source_url: String,
+        redirect: Option<String>,
+    },
     /// The set exists and is not a stale placeholder; nothing fetched.
     AlreadyPresent { kind: String },
     /// Company known, but no usable source: a generated placeholder was uploaded.
     Placeholder { reason: String },
+    /// The site answered with a bot challenge (or 401/403/429 everywhere): a placeholder
+    /// flagged `reason=blocked` was uploaded, replaced after `LOGOFILL_BLOCKED_RETRY_SECS`.
+    Blocked { reason: String },
     /// The directory does not know the id: logged, counted, acknowledged.
     UnknownCompany,
     /// Timeout, 5xx, throttling, S3 or directory trouble: SQS retries, then the DLQ.
@@ -25,10 +32,11 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome name, in metric order.
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 9] = [
         "stored",
         "already_present",
         "placeholder",
+        "blocked",
         "unknown_company",
         "retry",
         "poison",
@@ -41,6 +49,7 @@ impl Outcome {
             Outcome::Stored { .. } => "stored",
             Outcome::AlreadyPresent { .. } => "already_present",
             Outcome::Placeholder { .. } => "placeholder",
+            Outcome::Blocked { .. } => "blocked",
             Outcome::UnknownCompany => "unknown_company",
             Outcome::Retry { .. } => "retry",
             Outcome::Poison { .. } => "poison",
@@ -62,9 +71,19 @@ impl Outcome {
 
     pub fn detail(&self) -> String {
         match self {
-            Outcome::Stored { source_url } => format!("from {source_url}"),
+            Outcome::Stored {
+                source_url,
+                redirect: None,
+            } => format!("from {source_url}"),
+            Outcome::Stored {
+                source_url,
+                redirect: Some(to),
+            } => format!(
+                "from {source_url} (the homepage redirected to {to}, another registrable domain)"
+            ),
             Outcome::AlreadyPresent { kind } => format!("{kind} set already stored"),
             Outcome::Placeholder { reason }
+            | Outcome::Blocked { reason }
             | Outcome::Retry { reason }
             | Outcome::Poison { reason }
             | Outcome::BadRecord { reason } => reason.clone(),

@@ -20,8 +20,10 @@ use logofill_image::{LogoKind, RenderedSet};
 use logofill_render::{RenderError, Renderer};
 
 use crate::outcome::{Outcome, Timings};
-use logofill_fetch::{
-    find_source, Attempt, DiscoveryOptions, Rejection, SourceCheck, SourceOutcome,
+use crate::shared_source::SharedSources;
+use logofill_discover::{
+    find_source, Attempt, Checked, Colouring, DiscoveryOptions, Facts, Rejection, SourceCheck,
+    SourceOutcome,
 };
 
 /// Everything the service needs besides its ports.
@@ -30,6 +32,8 @@ pub struct ServiceOptions {
     pub sizes: Vec<u32>,
     pub cache_control: String,
     pub placeholder_refresh: Duration,
+    /// Age after which a `reason=blocked` placeholder is replaced.
+    pub blocked_retry: Duration,
     /// Render and store even if a set exists (the `process --company` command).
     pub force: bool,
     pub discovery: DiscoveryOptions,
@@ -44,6 +48,8 @@ pub struct CompanyReport {
     pub timings: Timings,
     /// Keys written, in order.
     pub written: Vec<String>,
+    /// The homepage redirected to another registrable domain: `(asked, answered)`.
+    pub redirect: Option<(String, String)>,
 }
 
 pub struct LogoWorker<D, S, F> {
@@ -109,6 +115,7 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
             outcome: Outcome::UnknownCompany,
             timings: Timings::default(),
             written: Vec::new(),
+            redirect: None,
         };
         let record = match self.directory.lookup(company).await {
             Ok(Some(record)) => record,
@@ -143,9 +150,14 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
                         .last_modified
                         .map(|t| (Utc::now() - t).to_std().unwrap_or(Duration::ZERO))
                         .unwrap_or(Duration::ZERO);
-                    if kind != LogoKind::Placeholder.as_str()
-                        || age < self.options.placeholder_refresh
-                    {
+                    let blocked = head.metadata.get("reason").map(String::as_str)
+                        == Some(PLACEHOLDER_BLOCKED);
+                    let refresh_after = if blocked {
+                        self.options.blocked_retry
+                    } else {
+                        self.options.placeholder_refresh
+                    };
+                    if kind != LogoKind::Placeholder.as_str() || age < refresh_after {
                         report.outcome = Outcome::AlreadyPresent { kind };
                         return report;
                     }
@@ -167,29 +179,42 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         let check = RenderCheck {
             renderer: &self.renderer,
             render_time: std::sync::Mutex::new(Duration::ZERO),
+            shared: SharedSources::new(&self.store, company, &record),
         };
         let started = Instant::now();
         let found = find_source(&self.fetcher, &record, &self.options.discovery, &check).await;
         let render_time = check.render_time.into_inner().unwrap_or_default();
         report.timings.fetch += started.elapsed().saturating_sub(render_time);
         report.timings.render += render_time;
+        report.attempts = found.attempts;
+        report.redirect = found.redirect.clone();
+        if let Some((from, to)) = &found.redirect {
+            tracing::info!(company = %company, from = %from, to = %to, "homepage redirected to another registrable domain");
+        }
 
-        let (set, source_url, outcome) = match found {
-            SourceOutcome::Found {
-                url,
+        let mut placeholder_reason = PLACEHOLDER_NO_LOGO;
+        let (set, source_url, outcome) = match found.outcome {
+            SourceOutcome::Found { url, value, .. } => (
                 value,
-                attempts,
-            } => {
-                report.attempts = attempts;
-                (value, url.clone(), Outcome::Stored { source_url: url })
-            }
-            SourceOutcome::Transient { reason, attempts } => {
-                report.attempts = attempts;
+                url.clone(),
+                Outcome::Stored {
+                    source_url: url,
+                    redirect: found.redirect.map(|(_, to)| to),
+                },
+            ),
+            SourceOutcome::Transient { reason } => {
                 report.outcome = Outcome::Retry { reason };
                 return report;
             }
-            SourceOutcome::NoneUsable { reason, attempts } => {
-                report.attempts = attempts;
+            reason @ (SourceOutcome::NoneUsable { .. } | SourceOutcome::Blocked { .. }) => {
+                let outcome = match reason {
+                    SourceOutcome::Blocked { reason } => {
+                        placeholder_reason = PLACEHOLDER_BLOCKED;
+                        Outcome::Blocked { reason }
+                    }
+                    SourceOutcome::NoneUsable { reason } => Outcome::Placeholder { reason },
+                    _ => unreachable!("matched above"),
+                };
                 let t = Instant::now();
                 let placeholder = self
                     .renderer
@@ -197,7 +222,7 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
                     .placeholder(company.as_str(), &record.name);
                 report.timings.render += t.elapsed();
                 match placeholder {
-                    Ok(set) => (set, String::new(), Outcome::Placeholder { reason }),
+                    Ok(set) => (set, String::new(), outcome),
                     Err(e) => {
                         // Cannot happen for valid names; failing keeps the message visible.
                         report.outcome = Outcome::Retry {
@@ -210,9 +235,17 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         };
 
         let started = Instant::now();
-        let stored = self
-            .store_set(company, &set, &source_url, &mut report.written)
+        let reason = (set.kind == LogoKind::Placeholder).then_some(placeholder_reason);
+        let mut stored = self
+            .store_set(company, &set, &source_url, reason, &mut report.written)
             .await;
+        if stored.is_ok() && set.kind == LogoKind::Logo {
+            // Recorded after the set, so an index entry always names a stored set.
+            stored = check
+                .shared
+                .record(&set, &source_url, &mut report.written)
+                .await;
+        }
         report.timings.store += started.elapsed();
         report.outcome = match stored {
             Ok(()) => outcome,
@@ -227,17 +260,23 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         company: &CompanyId,
         set: &RenderedSet,
         source_url: &str,
+        reason: Option<&str>,
         written: &mut Vec<String>,
     ) -> Result<(), String> {
+        // Only what is known: a placeholder has no source, so no empty source-* entries.
         let mut metadata: BTreeMap<String, String> = set
             .metadata()
             .into_iter()
+            .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-        metadata.insert(
-            "source-url".into(),
-            metadata_safe(&public_source_url(source_url)),
-        );
+        let shown = shown_source_url(source_url);
+        if !shown.is_empty() {
+            metadata.insert("source-url".into(), shown);
+        }
+        if let Some(reason) = reason {
+            metadata.insert("reason".into(), reason.to_string());
+        }
         let sentinel = self.sentinel_key(company);
         let mut objects: Vec<StoredObject> = set
             .variants
@@ -260,23 +299,54 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
     }
 }
 
-/// Renders a fetched candidate; an unusable source lets discovery try the next one. The
-/// decision comes from the error's type: a render over its budget or a refused image is the
-/// source's fault (next candidate, then a placeholder), anything else is retried.
-struct RenderCheck<'a> {
+/// `reason` metadata of a placeholder stored because the site was blocked.
+pub const PLACEHOLDER_BLOCKED: &str = "blocked";
+/// `reason` metadata of a placeholder stored because no source was usable.
+pub const PLACEHOLDER_NO_LOGO: &str = "no-logo";
+
+/// Renders a fetched candidate and says what it looks like; an unusable source lets discovery
+/// try the next one. The decision comes from the error's type: a render over its budget, a
+/// refused image or a shared platform icon is the source's fault (next candidate, then a
+/// placeholder), anything else is retried.
+struct RenderCheck<'a, S> {
     renderer: &'a Renderer,
     render_time: std::sync::Mutex<Duration>,
+    shared: SharedSources<'a, S>,
 }
 
-impl SourceCheck for RenderCheck<'_> {
+/// What discovery ranks on, from what the pipeline measured.
+fn facts(set: &RenderedSet) -> Facts {
+    let source = set.provenance.source.as_ref();
+    let appearance = source.map(|s| s.appearance);
+    Facts {
+        width: source.map_or(0, |s| s.width),
+        height: source.map_or(0, |s| s.height),
+        vector: source.is_some_and(|s| s.format == logofill_image::SourceFormat::Svg),
+        format: source.map_or("image", |s| s.format.as_str()),
+        colouring: match appearance.map(|a| a.colouring) {
+            Some(logofill_image::Colouring::Empty) | None => Colouring::Empty,
+            Some(logofill_image::Colouring::Flat) => Colouring::Flat,
+            Some(logofill_image::Colouring::OneColour) => Colouring::OneColour,
+            Some(logofill_image::Colouring::Colour) => Colouring::Colour,
+        },
+        content_aspect: appearance.map_or(1.0, |a| a.aspect()),
+    }
+}
+
+impl<S: LogoStore> SourceCheck for RenderCheck<'_, S> {
     type Value = RenderedSet;
 
-    async fn check(&self, url: &str, body: Vec<u8>) -> Result<RenderedSet, Rejection> {
+    async fn check(&self, url: &str, body: Vec<u8>) -> Result<Checked<RenderedSet>, Rejection> {
+        self.shared.check(&body).await?;
         let t = Instant::now();
         let rendered = self.renderer.render(url, body).await;
         if let Ok(mut total) = self.render_time.lock() {
             *total += t.elapsed();
         }
+        let rendered = rendered.map(|set| Checked {
+            facts: facts(&set),
+            value: set,
+        });
         rendered.map_err(|e| {
             let reason = match &e {
                 RenderError::BudgetExceeded { .. } => format!("budget_exceeded: {e}"),
@@ -316,6 +386,11 @@ fn public_source_url(raw: &str) -> String {
         // but never more than the part before any '?'.
         Err(_) => raw.split(['?', '#']).next().unwrap_or_default().to_string(),
     }
+}
+
+/// The source URL as stored in metadata: public part only, printable, bounded.
+pub(crate) fn shown_source_url(raw: &str) -> String {
+    metadata_safe(&public_source_url(raw))
 }
 
 /// S3 user metadata travels in HTTP headers: keep it printable ASCII and bounded.

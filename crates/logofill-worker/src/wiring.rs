@@ -7,8 +7,9 @@ use logofill_core::directory::{
     CompanyDirectory, CompanyRecord, DirectoryError, HttpDirectory, JsonlDirectory,
 };
 use logofill_core::CompanyId;
+use logofill_discover::DiscoveryOptions;
 use logofill_fetch::{FetchOptions, GuardedFetcher, LoopbackAccess};
-use logofill_image::{Pipeline, PipelineOptions};
+use logofill_image::{Pipeline, PipelineOptions, TrimOptions};
 use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
 
 use crate::config::{DirectorySource, WorkerSettings};
@@ -48,6 +49,7 @@ pub fn fetcher(settings: &WorkerSettings) -> anyhow::Result<Arc<GuardedFetcher>>
 pub fn pipeline(settings: &WorkerSettings) -> anyhow::Result<Arc<Pipeline>> {
     let mut options = PipelineOptions {
         sizes: settings.sizes.clone(),
+        trim: settings.trim.then(TrimOptions::default),
         ..PipelineOptions::default()
     };
     options.limits.max_pixels = settings.max_pixels;
@@ -104,8 +106,12 @@ pub fn service_options(settings: &WorkerSettings) -> ServiceOptions {
         sizes: settings.sizes.clone(),
         cache_control: settings.cache_control.clone(),
         placeholder_refresh: settings.placeholder_refresh,
+        blocked_retry: settings.blocked_retry,
         force: false,
-        discovery: logofill_fetch::DiscoveryOptions::default(),
+        discovery: DiscoveryOptions {
+            largest_variant: settings.sizes.iter().copied().max().unwrap_or(256),
+            ..DiscoveryOptions::default()
+        },
     }
 }
 

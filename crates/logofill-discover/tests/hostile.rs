@@ -18,11 +18,11 @@ use std::time::{Duration, Instant};
 
 use logofill_core::directory::CompanyRecord;
 use logofill_core::CompanyId;
-use logofill_fetch::discover::{scan_homepage, DEFAULT_MAX_HTML_BYTES};
-use logofill_fetch::{
-    find_source, DiscoveryOptions, FetchOptions, GuardedFetcher, LoopbackAccess, Rejection,
-    SourceCheck, SourceOutcome,
+use logofill_discover::{
+    find_source, scan_homepage, Checked, Discovery, DiscoveryOptions, Rejection, SourceCheck,
+    SourceOutcome, TakeAnything, DEFAULT_MAX_HTML_BYTES,
 };
+use logofill_fetch::{FetchOptions, GuardedFetcher, LoopbackAccess};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use util::hostile::*;
 
@@ -169,8 +169,12 @@ struct TakeKnown;
 
 impl SourceCheck for TakeKnown {
     type Value = String;
-    async fn check(&self, url: &str, _body: Vec<u8>) -> Result<String, Rejection> {
-        Ok(url.to_string())
+    async fn check(&self, url: &str, body: Vec<u8>) -> Result<Checked<String>, Rejection> {
+        let taken = TakeAnything.check(url, body).await?;
+        Ok(Checked {
+            value: url.to_string(),
+            facts: taken.facts,
+        })
     }
 }
 
@@ -185,7 +189,7 @@ const MEMORY_BOUND: usize = 24 * MIB;
 const TIME_BOUND: Duration = Duration::from_secs(10);
 
 struct Run {
-    outcome: SourceOutcome<String>,
+    outcome: Discovery<String>,
     peak: usize,
     elapsed: Duration,
 }
@@ -223,9 +227,10 @@ fn expect_found(class: &str, run: &Run, url_ends: &str) {
         run.elapsed,
         run.peak as f64 / MIB as f64
     );
-    match &run.outcome {
-        SourceOutcome::Found { url, attempts, .. } => {
+    match &run.outcome.outcome {
+        SourceOutcome::Found { url, .. } => {
             assert!(url.ends_with(url_ends), "{class}: found {url}");
+            let attempts = &run.outcome.attempts;
             assert!(attempts.len() <= 12, "{class}: {} attempts", attempts.len());
         }
         other => panic!("{class}: expected Found {url_ends}, got {other:?}"),
@@ -254,11 +259,11 @@ fn ten_mib_of_tags_reads_one_mib_and_finds_no_icon() {
     eprintln!("10 MiB of tags: {:?}, peak {} bytes", run.elapsed, run.peak);
     // Nothing declared: the conventional paths are tried and are 404.
     assert!(
-        matches!(&run.outcome, SourceOutcome::NoneUsable { .. }),
+        matches!(&run.outcome.outcome, SourceOutcome::NoneUsable { .. }),
         "{:?}",
         run.outcome
     );
-    assert_eq!(site.hits(), ["/", "/favicon.ico", "/apple-touch-icon.png"]);
+    assert_eq!(site.hits(), ["/", "/apple-touch-icon.png", "/favicon.ico"]);
     assert!(run.elapsed < TIME_BOUND, "{:?}", run.elapsed);
     assert!(run.peak < MEMORY_BOUND, "peaked at {} bytes", run.peak);
 }
@@ -280,19 +285,21 @@ fn a_hundred_thousand_link_icons_are_counted_not_listed() {
         "100,000 link icons: {:?}, peak {} bytes",
         run.elapsed, run.peak
     );
-    let SourceOutcome::NoneUsable { attempts, .. } = &run.outcome else {
+    let SourceOutcome::NoneUsable { .. } = &run.outcome.outcome else {
         panic!("{:?}", run.outcome);
     };
+    let attempts = &run.outcome.attempts;
     assert_eq!(attempts.len(), 9, "{attempts:#?}");
     let last = &attempts[8];
     assert!(
-        last.result.contains("nor 41 more")
+        last.result.contains("nor 57 more")
             && last
                 .result
-                .contains("more icons declared and not considered"),
+                .contains("more sources declared and not considered"),
         "{last:?}"
     );
-    // 64 kept, the 16 under 32 px dropped, two conventional paths: 8 tried, 42 not.
+    // 64 kept (the ones declared under 32 px go last, not away), two conventional paths:
+    // 8 tried, 58 not.
     assert_eq!(site.hits().len(), 1 + 8, "{:?}", site.hits());
     assert!(run.elapsed < TIME_BOUND, "{:?}", run.elapsed);
     assert!(run.peak < MEMORY_BOUND, "peaked at {} bytes", run.peak);
@@ -320,7 +327,7 @@ fn an_endless_comment_or_script_hides_what_is_inside_it() {
         let page_url = url::Url::parse("https://acme.example/").unwrap();
         let prefix = &body[..DEFAULT_MAX_HTML_BYTES as usize];
         let scan = scan_homepage(prefix, &page_url, 64);
-        let urls: Vec<&str> = scan.candidates.iter().map(|c| c.url.as_str()).collect();
+        let urls: Vec<String> = scan.candidates.iter().map(|c| c.source.label()).collect();
         assert_eq!(urls, ["https://acme.example/a.png"], "{class}");
         let run = discover(&homepage(body));
         expect_found(class, &run, "/a.png");
@@ -366,9 +373,7 @@ fn a_huge_manifest_is_refused_at_its_own_cap() {
     ]);
     let run = discover(&site);
     expect_found("a 10 MiB manifest", &run, "/a.png");
-    let SourceOutcome::Found { attempts, .. } = &run.outcome else {
-        unreachable!()
-    };
+    let attempts = &run.outcome.attempts;
     assert!(
         attempts[0].kind == "manifest" && attempts[0].result.contains("256 KiB"),
         "{attempts:#?}"
@@ -392,15 +397,16 @@ fn a_manifest_of_many_icons_keeps_its_cap_within_256_kib() {
         "a 250 KiB manifest of icons: {:?}, peak {} bytes",
         run.elapsed, run.peak
     );
-    let SourceOutcome::NoneUsable { attempts, .. } = &run.outcome else {
+    let SourceOutcome::NoneUsable { .. } = &run.outcome.outcome else {
         panic!("{:?}", run.outcome);
     };
+    let attempts = &run.outcome.attempts;
     // Eight tried (all 404 here), the rest of the 32 kept and the thousands skipped counted.
     assert_eq!(attempts.len(), 9, "{attempts:#?}");
     assert!(
         attempts[8]
             .result
-            .contains("more icons declared and not considered"),
+            .contains("more sources declared and not considered"),
         "{:?}",
         attempts[8]
     );

@@ -9,7 +9,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
-use logofill_fetch::discover::{scan_homepage, DEFAULT_MAX_CONSIDERED, DEFAULT_MAX_HTML_BYTES};
+use logofill_discover::{scan_homepage, DEFAULT_MAX_CONSIDERED, DEFAULT_MAX_HTML_BYTES};
 
 struct Counting;
 static LIVE: AtomicIsize = AtomicIsize::new(0);

@@ -1,0 +1,431 @@
+//! The search: which candidates are fetched, in which order, and when it stops.
+//!
+//! 1. The directory's `logo_url`: taken as soon as its bytes are a logo at all (the directory
+//!    is the operator's word), whatever its shape.
+//! 2. The homepage, whatever it answers (a 403 page still says whether it is a challenge, a
+//!    404 page still has a favicon at the root). When its host does not resolve or connect,
+//!    the `www.`/apex sibling is fetched instead. A homepage on a shared platform or a parked
+//!    domain ends the search with no page candidates ([`crate::site`]).
+//! 3. The page's sources and the manifest's icons, ordered by what they claim (what names the
+//!    logo, then icons with SVG and larger declared sizes first, then `og:image`), then the
+//!    conventional paths, then the mask icons. Each is fetched and checked; the best score
+//!    wins, and the search stops early at [`GOOD_ENOUGH`]. So the conventional paths are
+//!    tried exactly when the page gave nothing usable or nothing good enough.
+//!
+//! At most `max_candidates` are fetched; the rest are counted in one attempt line.
+
+use logofill_core::directory::CompanyRecord;
+use logofill_core::fetch::{FetchError, Fetcher};
+use url::Url;
+
+use crate::page::scan_homepage;
+use crate::score::{score, GOOD_ENOUGH};
+use crate::site::{challenge, host_registrable_domain, parked, shared_platform, sibling};
+use crate::{
+    scan_manifest, Attempt, Candidate, CandidateKind, Discovery, DiscoveryOptions, Rejection,
+    Source, SourceCheck, SourceOutcome,
+};
+
+/// The conventional paths, in the order tried (the touch icon is larger when it exists).
+const CONVENTIONAL_PATHS: [&str; 2] = ["/apple-touch-icon.png", "/favicon.ico"];
+
+/// The best candidate so far.
+struct Best<T> {
+    attempt: usize,
+    points: i32,
+    url: String,
+    kind: CandidateKind,
+    value: T,
+}
+
+/// Where the search stands.
+struct Search<T> {
+    attempts: Vec<Attempt>,
+    /// The first failure that may pass by itself.
+    transient: Option<String>,
+    /// Fetches that failed, and how many of them with 401/403/429.
+    failed: usize,
+    refused_by_server: usize,
+    /// The homepage is a bot challenge: why.
+    challenge: Option<String>,
+    best: Option<Best<T>>,
+    tried: usize,
+}
+
+impl<T> Search<T> {
+    fn fetch_failed(&mut self, e: &FetchError) {
+        self.failed += 1;
+        if let FetchError::Status { status, .. } = e {
+            if matches!(status, 401 | 403 | 429) {
+                self.refused_by_server += 1;
+                return;
+            }
+        }
+        if e.is_transient() && self.transient.is_none() {
+            self.transient = Some(e.to_string());
+        }
+    }
+
+    /// Fetch (or read inline) one candidate, check and score it. Returns whether the search
+    /// may stop.
+    async fn try_candidate<F: Fetcher, C: SourceCheck<Value = T>>(
+        &mut self,
+        fetcher: &F,
+        check: &C,
+        candidate: Candidate,
+        page_url: Option<&Url>,
+        largest: u32,
+    ) -> bool {
+        self.tried += 1;
+        let kind = candidate.kind;
+        let mut attempt = Attempt::new(candidate.source.label(), kind.as_str(), String::new());
+        attempt.declared = candidate.declared();
+        let (name, url, body) = match &candidate.source {
+            Source::Url(url) => match fetcher.get(url).await {
+                Ok(response) => (
+                    response.final_url.clone(),
+                    response.final_url,
+                    response.body,
+                ),
+                Err(e) => {
+                    self.fetch_failed(&e);
+                    attempt.result = e.to_string();
+                    self.attempts.push(attempt);
+                    return false;
+                }
+            },
+            Source::Data { bytes, .. } | Source::InlineSvg(bytes) => (
+                candidate.source.label(),
+                page_url.map(Url::to_string).unwrap_or_default(),
+                bytes.clone(),
+            ),
+        };
+        match check.check(&name, body).await {
+            Ok(checked) => {
+                attempt.decoded = checked.facts.describe();
+                let scored = score(kind, candidate.purpose_monochrome, &checked.facts, largest);
+                if let Some(why) = scored.refused {
+                    attempt.result = format!("not a logo: {why}");
+                    self.attempts.push(attempt);
+                    return false;
+                }
+                attempt.score = Some(scored.points);
+                attempt.result = scored.reasons.join(", ");
+                self.attempts.push(attempt);
+                let better = self.best.as_ref().is_none_or(|b| scored.points > b.points);
+                if better {
+                    self.best = Some(Best {
+                        attempt: self.attempts.len() - 1,
+                        points: scored.points,
+                        url,
+                        kind,
+                        value: checked.value,
+                    });
+                }
+                kind == CandidateKind::LogoUrl || scored.points >= GOOD_ENOUGH
+            }
+            Err(rejection) => {
+                if let Rejection::Retryable(reason) = &rejection {
+                    self.transient.get_or_insert_with(|| reason.clone());
+                }
+                attempt.result = format!("not usable: {}", rejection.reason());
+                self.attempts.push(attempt);
+                false
+            }
+        }
+    }
+
+    fn finish(
+        mut self,
+        record: &CompanyRecord,
+        redirect: Option<(String, String)>,
+    ) -> Discovery<T> {
+        if let Some(best) = self.best.take() {
+            let winner = best.attempt;
+            for (i, a) in self.attempts.iter_mut().enumerate() {
+                if i == winner {
+                    a.result = format!("used ({})", a.result);
+                } else if let Some(points) = a.score {
+                    a.result = format!("lost: {points} < {} ({})", best.points, a.result);
+                }
+            }
+            return Discovery {
+                outcome: SourceOutcome::Found {
+                    url: best.url,
+                    kind: best.kind,
+                    value: best.value,
+                },
+                attempts: self.attempts,
+                redirect,
+            };
+        }
+        let attempts = self.attempts;
+        let outcome = if let Some(why) = self.challenge {
+            SourceOutcome::Blocked {
+                reason: format!("blocked by a bot challenge: {why}"),
+            }
+        } else if self.failed > 0 && self.refused_by_server == self.failed {
+            SourceOutcome::Blocked {
+                reason: format!(
+                    "blocked: all {} fetches answered 401, 403 or 429",
+                    self.failed
+                ),
+            }
+        } else if let Some(reason) = self.transient {
+            SourceOutcome::Transient { reason }
+        } else {
+            let reason = if record.logo_url.is_none() && record.homepage.is_none() {
+                "the directory has no logo_url and no homepage".to_string()
+            } else if attempts.is_empty() {
+                "no candidate found".to_string()
+            } else {
+                format!(
+                    "no usable logo among {} candidates (last: {})",
+                    attempts.len(),
+                    attempts
+                        .last()
+                        .map(|a| a.result.clone())
+                        .unwrap_or_default()
+                )
+            };
+            SourceOutcome::NoneUsable { reason }
+        };
+        Discovery {
+            outcome,
+            attempts,
+            redirect,
+        }
+    }
+}
+
+/// Orders candidates before their bytes are known (see the module header) and removes
+/// duplicates; the conventional paths of `page_url` go after everything declared, and mask
+/// icons last.
+pub fn order(mut discovered: Vec<Candidate>, page_url: Option<&Url>) -> Vec<Candidate> {
+    if let Some(page_url) = page_url {
+        for path in CONVENTIONAL_PATHS {
+            if let Ok(url) = page_url.join(path) {
+                discovered.push(Candidate::new(
+                    Source::Url(url.to_string()),
+                    CandidateKind::Conventional,
+                ));
+            }
+        }
+    }
+    // A declared size under the useful size goes after every larger declaration of its class:
+    // it is still tried (declarations lie), just later.
+    let tiny = |c: &Candidate| {
+        !c.declared_svg
+            && c.declared_size
+                .is_some_and(|s| s < crate::MIN_USEFUL_ICON_PX)
+    };
+    discovered.sort_by_key(|c| {
+        let prior = if c.purpose_monochrome {
+            CandidateKind::MaskIcon.prior()
+        } else {
+            c.kind.prior()
+        };
+        (
+            prior,
+            tiny(c),
+            !c.declared_svg,
+            std::cmp::Reverse(c.declared_size.unwrap_or(0)),
+        )
+    });
+    let mut seen = std::collections::HashSet::new();
+    discovered.retain(|c| seen.insert(c.source.key()));
+    discovered
+}
+
+/// Find the record's logo: try its sources in order, keep the best, stop when good enough.
+pub async fn find_source<F, C>(
+    fetcher: &F,
+    record: &CompanyRecord,
+    options: &DiscoveryOptions,
+    check: &C,
+) -> Discovery<C::Value>
+where
+    F: Fetcher,
+    C: SourceCheck,
+{
+    let mut search: Search<C::Value> = Search {
+        attempts: Vec::new(),
+        transient: None,
+        failed: 0,
+        refused_by_server: 0,
+        challenge: None,
+        best: None,
+        tried: 0,
+    };
+    let largest = options.largest_variant;
+
+    if let Some(logo_url) = &record.logo_url {
+        let candidate = Candidate::new(Source::Url(logo_url.clone()), CandidateKind::LogoUrl);
+        if search
+            .try_candidate(fetcher, check, candidate, None, largest)
+            .await
+        {
+            return search.finish(record, None);
+        }
+    }
+
+    let Some(homepage) = &record.homepage else {
+        return search.finish(record, None);
+    };
+    let mut page = fetcher.get_page(homepage, options.max_html_bytes).await;
+    if let Err(e @ (FetchError::NoSuchHost { .. } | FetchError::Connect { .. })) = &page {
+        if let Some(other) = sibling(homepage) {
+            search
+                .attempts
+                .push(Attempt::new(homepage.clone(), "homepage", e.to_string()));
+            tracing::debug!(from = %homepage, to = %other, "homepage unreachable; trying its sibling");
+            page = fetcher.get_page(&other, options.max_html_bytes).await;
+        }
+    }
+    let page = match page {
+        Ok(page) => page,
+        Err(e) => {
+            let url = match &e {
+                FetchError::NoSuchHost { url, .. } | FetchError::Connect { url, .. } => url.clone(),
+                _ => homepage.clone(),
+            };
+            search.fetch_failed(&e);
+            search
+                .attempts
+                .push(Attempt::new(url, "homepage", e.to_string()));
+            return search.finish(record, None);
+        }
+    };
+    let Ok(page_url) = Url::parse(&page.final_url).or_else(|_| Url::parse(homepage)) else {
+        return search.finish(record, None);
+    };
+    let asked = Url::parse(homepage).ok();
+    let redirect = asked.as_ref().and_then(|asked| {
+        let (from, to) = (
+            host_registrable_domain(asked)?,
+            host_registrable_domain(&page_url)?,
+        );
+        (from != to).then(|| (homepage.clone(), page_url.to_string()))
+    });
+    if let Some(platform) = shared_platform(&page_url) {
+        search.attempts.push(Attempt::new(
+            page_url.to_string(),
+            "homepage",
+            format!(
+                "on {platform}, a shared platform: its icons are the platform's, not the company's"
+            ),
+        ));
+        return search.finish(record, redirect);
+    }
+    if page.truncated {
+        tracing::debug!(url = %page.final_url, limit = options.max_html_bytes, "homepage read up to the limit");
+    }
+    let scan = scan_homepage(&page.body, &page_url, options.max_considered);
+    if let Some(why) = &scan.stopped {
+        tracing::debug!(url = %page_url, reason = %why, "homepage scan stopped early");
+    }
+    let ok = (200..300).contains(&page.status);
+    search.challenge = challenge(
+        page.status,
+        page.header("cf-mitigated"),
+        scan.title.as_deref(),
+        &page.body,
+    );
+    let status_note = if let Some(why) = &search.challenge {
+        Some(format!("a bot challenge ({why})"))
+    } else if !ok {
+        let e = FetchError::Status {
+            url: page_url.to_string(),
+            status: page.status,
+        };
+        search.fetch_failed(&e);
+        Some(format!("answered HTTP {}", page.status))
+    } else if let Some(marker) = parked(&page.body) {
+        search.attempts.push(Attempt::new(
+            page_url.to_string(),
+            "homepage",
+            format!("a parked domain ({marker:?}): its icons are the parking service's"),
+        ));
+        return search.finish(record, redirect);
+    } else {
+        None
+    };
+    drop(page);
+    if let Some(note) = status_note {
+        search
+            .attempts
+            .push(Attempt::new(page_url.to_string(), "homepage", note));
+    }
+
+    let mut not_considered = scan.not_considered;
+    // A challenge page's declarations are the challenge's, not the site's.
+    let mut discovered = if search.challenge.is_some() {
+        Vec::new()
+    } else {
+        scan.candidates
+    };
+    if let (Some(manifest_url), None) = (scan.manifest, &search.challenge) {
+        match fetcher
+            .get_within(
+                &manifest_url,
+                logofill_core::fetch::BodyLimit::Whole(options.max_manifest_bytes),
+            )
+            .await
+        {
+            Ok(m) => {
+                let base = Url::parse(&m.final_url).unwrap_or_else(|_| page_url.clone());
+                let (icons, skipped) = scan_manifest(
+                    &m.body,
+                    &base,
+                    usize::try_from(options.max_manifest_bytes).unwrap_or(usize::MAX),
+                    options.max_manifest_icons,
+                );
+                discovered.extend(icons);
+                not_considered += skipped;
+            }
+            Err(e) => search
+                .attempts
+                .push(Attempt::new(manifest_url, "manifest", e.to_string())),
+        }
+    }
+
+    let mut not_tried: Option<(Candidate, usize)> = None;
+    for candidate in order(discovered, Some(&page_url)) {
+        if search.tried >= options.max_candidates {
+            match &mut not_tried {
+                Some((_, more)) => *more += 1,
+                None => not_tried = Some((candidate, 0)),
+            }
+            continue;
+        }
+        if search
+            .try_candidate(fetcher, check, candidate, Some(&page_url), largest)
+            .await
+        {
+            break;
+        }
+    }
+    // One line for everything beyond the caps, however much the page declared.
+    if not_tried.is_some() || not_considered > 0 {
+        let mut result = String::from("not tried");
+        let (url, kind) = match not_tried {
+            Some((first, more)) => {
+                if more > 0 {
+                    result.push_str(&format!(", nor {more} more after it"));
+                }
+                result.push_str(&format!(": {} candidates at most", options.max_candidates));
+                (first.source.label(), first.kind.as_str())
+            }
+            None => (page_url.to_string(), "homepage"),
+        };
+        if not_considered > 0 {
+            result.push_str(&format!(
+                "; {not_considered} more sources declared and not considered \
+                 ({} from the page, {} from the manifest at most)",
+                options.max_considered, options.max_manifest_icons
+            ));
+        }
+        search.attempts.push(Attempt::new(url, kind, result));
+    }
+    search.finish(record, redirect)
+}
