@@ -429,3 +429,332 @@ where
     }
     search.finish(record, redirect)
 }
+
+#[cfg(test)]
+mod tests {
+    use logofill_core::fetch::MemoryFetcher;
+    use logofill_core::CompanyId;
+
+    use super::*;
+    use crate::{Checked, Colouring, Facts};
+
+    /// Reads a fake image, `"WxH[ svg][ one|flat][ wide=A]"`, as the worker's render would.
+    struct Described;
+
+    impl SourceCheck for Described {
+        type Value = String;
+        async fn check(&self, name: &str, body: Vec<u8>) -> Result<Checked<String>, Rejection> {
+            let text = String::from_utf8(body).map_err(|_| Rejection::Unusable("binary".into()))?;
+            let mut words = text.split_whitespace();
+            let (w, h) = words
+                .next()
+                .and_then(|s| s.split_once('x'))
+                .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+                .ok_or_else(|| Rejection::Unusable(format!("{name}: not an image")))?;
+            let mut facts = Facts {
+                width: w,
+                height: h,
+                vector: false,
+                format: "png",
+                colouring: Colouring::Colour,
+                content_aspect: w as f32 / h as f32,
+            };
+            for word in words {
+                match word {
+                    "svg" => facts.vector = true,
+                    "one" => facts.colouring = Colouring::OneColour,
+                    "flat" => facts.colouring = Colouring::Flat,
+                    _ => {}
+                }
+            }
+            Ok(Checked {
+                value: name.to_string(),
+                facts,
+            })
+        }
+    }
+
+    fn record(homepage: &str) -> CompanyRecord {
+        CompanyRecord {
+            id: CompanyId::parse("acme").unwrap(),
+            name: "Acme".into(),
+            homepage: Some(homepage.into()),
+            logo_url: None,
+        }
+    }
+
+    async fn run(fetcher: &MemoryFetcher, homepage: &str) -> Discovery<String> {
+        find_source(
+            fetcher,
+            &record(homepage),
+            &DiscoveryOptions::default(),
+            &Described,
+        )
+        .await
+    }
+
+    fn found(d: &Discovery<String>) -> &str {
+        match &d.outcome {
+            SourceOutcome::Found { url, .. } => url,
+            other => panic!("{other:?}: {:#?}", d.attempts),
+        }
+    }
+
+    const HOME: &str = "https://acme.example/";
+
+    #[tokio::test]
+    async fn the_real_pixels_decide_not_the_declared_sizes() {
+        let f = MemoryFetcher::new();
+        f.answer(
+            HOME,
+            200,
+            r#"<link rel=icon sizes=192x192 href=/says-192.png>
+            <link rel=icon sizes=32x32 href=/says-32.png>"#,
+        )
+        .answer("https://acme.example/says-192.png", 200, "16x16")
+        .answer("https://acme.example/says-32.png", 200, "256x256");
+        let d = run(&f, HOME).await;
+        assert_eq!(found(&d), "https://acme.example/says-32.png");
+        assert!(
+            d.attempts[0].result.starts_with("lost"),
+            "{:#?}",
+            d.attempts
+        );
+    }
+
+    #[tokio::test]
+    async fn a_square_mark_beats_a_wordmark_which_beats_a_tiny_favicon() {
+        let f = MemoryFetcher::new();
+        f.answer(
+            HOME,
+            200,
+            r#"<header><a href="/"><img src=/wordmark.svg></a></header>
+            <link rel=apple-touch-icon href=/touch.png><link rel=mask-icon href=/mask.svg>"#,
+        )
+        .answer("https://acme.example/wordmark.svg", 200, "600x120 svg")
+        .answer("https://acme.example/touch.png", 200, "180x180")
+        .answer("https://acme.example/mask.svg", 200, "16x16 svg one");
+        assert_eq!(
+            found(&run(&f, HOME).await),
+            "https://acme.example/touch.png"
+        );
+
+        let f = MemoryFetcher::new();
+        f.answer(
+            HOME,
+            200,
+            r#"<header><img class=logo src=/wordmark.svg></header>
+            <link rel=icon href=/favicon.png sizes=16x16>"#,
+        )
+        .answer("https://acme.example/wordmark.svg", 200, "600x120 svg")
+        .answer("https://acme.example/favicon.png", 200, "16x16");
+        assert_eq!(
+            found(&run(&f, HOME).await),
+            "https://acme.example/wordmark.svg"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_good_enough_candidate_ends_the_search() {
+        let f = MemoryFetcher::new();
+        f.answer(
+            HOME,
+            200,
+            r#"<header><img class=logo src=/logo.svg></header>
+            <link rel=icon href=/favicon.png>"#,
+        )
+        .answer("https://acme.example/logo.svg", 200, "100x100 svg");
+        assert_eq!(found(&run(&f, HOME).await), "https://acme.example/logo.svg");
+        assert_eq!(f.requests(), [HOME, "https://acme.example/logo.svg"]);
+    }
+
+    #[tokio::test]
+    async fn og_image_cards_flat_blocks_and_pixels_are_not_logos() {
+        let f = MemoryFetcher::new();
+        f.answer(
+            HOME,
+            200,
+            r#"<meta property=og:image content=/card.png>
+            <header><img class=logo src=/pixel.gif></header><link rel=icon href=/block.png>"#,
+        )
+        .answer("https://acme.example/card.png", 200, "1200x630")
+        .answer("https://acme.example/pixel.gif", 200, "1x1")
+        .answer("https://acme.example/block.png", 200, "64x64 flat");
+        let d = run(&f, HOME).await;
+        assert!(
+            matches!(d.outcome, SourceOutcome::NoneUsable { .. }),
+            "{d:#?}"
+        );
+        let refused = d
+            .attempts
+            .iter()
+            .filter(|a| a.result.starts_with("not a logo"))
+            .count();
+        assert_eq!(refused, 3, "{:#?}", d.attempts);
+    }
+
+    #[tokio::test]
+    async fn a_4xx_homepage_still_gets_its_conventional_paths() {
+        let f = MemoryFetcher::new();
+        f.answer(HOME, 404, "<h1>NoSuchKey</h1>").answer(
+            "https://acme.example/favicon.ico",
+            200,
+            "48x48",
+        );
+        let d = run(&f, HOME).await;
+        assert_eq!(found(&d), "https://acme.example/favicon.ico");
+    }
+
+    #[tokio::test]
+    async fn a_small_best_declared_icon_sends_the_search_to_the_conventional_paths() {
+        let f = MemoryFetcher::new();
+        f.answer(HOME, 200, r#"<link rel=icon href=/i/40.png sizes=40x40>"#)
+            .answer("https://acme.example/i/40.png", 200, "40x40")
+            .answer("https://acme.example/apple-touch-icon.png", 200, "180x180");
+        assert_eq!(
+            found(&run(&f, HOME).await),
+            "https://acme.example/apple-touch-icon.png"
+        );
+    }
+
+    #[tokio::test]
+    async fn challenges_and_refusals_everywhere_are_blocked_not_missing() {
+        let f = MemoryFetcher::new();
+        f.answer_with(
+            HOME,
+            403,
+            &[("cf-mitigated", "challenge")],
+            "<html>...</html>",
+        );
+        let d = run(&f, HOME).await;
+        assert!(
+            matches!(&d.outcome, SourceOutcome::Blocked { reason } if reason.contains("cf-mitigated")),
+            "{d:#?}"
+        );
+
+        let f = MemoryFetcher::new();
+        f.answer(
+            HOME,
+            503,
+            "<title>Just a moment...</title><link rel=icon href=/x.png>",
+        )
+        .answer("https://acme.example/x.png", 200, "64x64");
+        let d = run(&f, HOME).await;
+        assert!(matches!(d.outcome, SourceOutcome::Blocked { .. }), "{d:#?}");
+        assert!(!f
+            .requests()
+            .contains(&"https://acme.example/x.png".to_string()));
+
+        let f = MemoryFetcher::new();
+        f.answer(HOME, 403, "Forbidden")
+            .answer("https://acme.example/favicon.ico", 403, "")
+            .answer("https://acme.example/apple-touch-icon.png", 429, "");
+        let d = run(&f, HOME).await;
+        assert!(
+            matches!(&d.outcome, SourceOutcome::Blocked { reason } if reason.contains("401, 403 or 429")),
+            "{d:#?}"
+        );
+
+        // A challenge page whose favicon still answers: the favicon is better than nothing.
+        let f = MemoryFetcher::new();
+        f.answer_with(HOME, 403, &[("cf-mitigated", "challenge")], "")
+            .answer("https://acme.example/favicon.ico", 200, "32x32");
+        assert_eq!(
+            found(&run(&f, HOME).await),
+            "https://acme.example/favicon.ico"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unresolvable_apex_falls_back_to_www() {
+        let f = MemoryFetcher::new();
+        f.answer(
+            "https://www.acme.example/",
+            200,
+            "<link rel=icon href=/logo.svg>",
+        )
+        .answer("https://www.acme.example/logo.svg", 200, "64x64 svg");
+        let d = run(&f, HOME).await;
+        assert_eq!(found(&d), "https://www.acme.example/logo.svg");
+        assert!(
+            d.attempts[0].result.contains("NXDOMAIN"),
+            "{:#?}",
+            d.attempts
+        );
+    }
+
+    #[tokio::test]
+    async fn platform_and_parked_homepages_give_no_page_candidates() {
+        let f = MemoryFetcher::new();
+        f.answer(
+            "https://linktr.ee/acme",
+            200,
+            "<link rel=icon href=/favicon.ico>",
+        )
+        .answer("https://linktr.ee/favicon.ico", 200, "256x256");
+        let d = run(&f, "https://linktr.ee/acme").await;
+        assert!(
+            matches!(d.outcome, SourceOutcome::NoneUsable { .. }),
+            "{d:#?}"
+        );
+        assert_eq!(f.requests(), ["https://linktr.ee/acme"]);
+
+        let f = MemoryFetcher::new();
+        f.answer(
+            HOME,
+            200,
+            "<link rel=icon href=/f.png><h1>This domain is for sale!</h1>",
+        )
+        .answer("https://acme.example/f.png", 200, "256x256");
+        let d = run(&f, HOME).await;
+        assert!(
+            matches!(d.outcome, SourceOutcome::NoneUsable { .. }),
+            "{d:#?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_site_is_reported_and_followed() {
+        let f = MemoryFetcher::new();
+        f.answer(
+            "https://acme-new.example/",
+            200,
+            "<link rel=icon href=/logo.svg>",
+        )
+        .answer("https://acme-new.example/logo.svg", 200, "64x64 svg")
+        .redirect(HOME, "https://acme-new.example/");
+        let d = run(&f, HOME).await;
+        assert_eq!(found(&d), "https://acme-new.example/logo.svg");
+        assert_eq!(
+            d.redirect,
+            Some((HOME.to_string(), "https://acme-new.example/".to_string()))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_directory_logo_url_is_taken_whatever_its_shape() {
+        let f = MemoryFetcher::new();
+        f.answer("https://cdn.example/wide.png", 200, "800x200");
+        let mut r = record(HOME);
+        r.logo_url = Some("https://cdn.example/wide.png".into());
+        let d = find_source(&f, &r, &DiscoveryOptions::default(), &Described).await;
+        assert_eq!(found(&d), "https://cdn.example/wide.png");
+        assert_eq!(f.requests(), ["https://cdn.example/wide.png"]);
+    }
+
+    #[tokio::test]
+    async fn inline_sources_are_checked_without_a_fetch() {
+        let f = MemoryFetcher::new();
+        f.answer(
+            HOME,
+            200,
+            "<link rel=icon href='data:image/svg+xml,64x64 svg'>",
+        );
+        let d = run(&f, HOME).await;
+        assert!(
+            matches!(&d.outcome, SourceOutcome::Found { url, .. } if url == HOME),
+            "{d:#?}"
+        );
+        assert_eq!(f.requests(), [HOME]);
+    }
+}
