@@ -1,36 +1,41 @@
 #!/usr/bin/env bash
-# Rebuilds placeholder-font.ttf, the font embedded in logofill-image for placeholder letters and
-# SVG <text>. Source: NanumSquare Bold from Debian's fonts-nanum (SIL OFL 1.1, see OFL.txt).
-# Kept: printable ASCII (U+0020-007E) and every precomposed Hangul syllable (U+AC00-D7A3).
-# Dropped: hinting, layout tables and glyph names, which a 64-256 px render does not need.
-# The family is renamed to "Logofill Placeholder" because the OFL reserves the name "Nanum"
-# for unmodified versions, and a subset is a modified version.
+# Rebuilds placeholder-font.ttf, the one font embedded in logofill-image for placeholder initials
+# and SVG <text>, and placeholder-ideographs.txt, the CJK ideographs it holds (read by
+# src/font.rs). `make test` does not run this: both outputs are committed.
 #
-# Needs: apt-get install fonts-nanum; pip install fonttools
+# Sources, all SIL OFL 1.1 (OFL.txt: NanumSquare; OFL-Noto.txt: the Noto fonts), as Debian 12
+# (bookworm) ships them; the committed font was made from exactly these package versions with
+# fonttools 4.68.0, and other versions may give other bytes:
+#   fonts-nanum     20200506-1            NanumSquareB.ttf
+#   fonts-noto-core 20201225-1            NotoSans{,Arabic,Hebrew,Devanagari,Thai}-Bold.ttf
+#   fonts-noto-cjk  1:20220127+repack1-1  NotoSansCJK-Bold.ttc (JP and SC faces)
+# What is kept from each, and why, is in make_font.py.
+#
+# The family is renamed to "Logofill Placeholder": the OFL reserves the original names
+# ("Nanum", and Noto's) for unmodified versions, and a subset is a modified version.
+#
+# Needs: apt-get install fonts-nanum fonts-noto-core fonts-noto-cjk
+#        python3 -m venv /tmp/fonttools && /tmp/fonttools/bin/pip install fonttools==4.68.0
+#        PATH=/tmp/fonttools/bin:$PATH bash make_font.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-src="${1:-/usr/share/fonts/truetype/nanum/NanumSquareB.ttf}"
+nanum="/usr/share/fonts/truetype/nanum/NanumSquareB.ttf"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-pyftsubset "$src" \
+for want in fonts-nanum=20200506-1 fonts-noto-core=20201225-1 fonts-noto-cjk=1:20220127+repack1-1; do
+  have="$(dpkg-query -W -f='${Version}' "${want%%=*}" 2>/dev/null || echo none)"
+  [ "$have" = "${want#*=}" ] || echo "warning: ${want%%=*} is $have, not ${want#*=}: the output may differ" >&2
+done
+fonttools="$(python3 -c 'import fontTools; print(fontTools.version)')"
+[ "$fonttools" = 4.68.0 ] || echo "warning: fonttools is $fonttools, not 4.68.0: the output may differ" >&2
+
+# The Latin and Hangul part, made as it always was so those glyphs keep their exact outlines.
+pyftsubset "$nanum" \
   --unicodes="U+0020-007E,U+AC00-D7A3" \
   --no-hinting --desubroutinize --layout-features='' \
   --drop-tables+=DSIG,GDEF,GPOS,GSUB,kern,FFTM \
-  --name-IDs='*' --output-file="$tmp/sub.ttf"
+  --name-IDs='*' --output-file="$tmp/nanum.ttf"
 
-python3 - "$tmp/sub.ttf" "$here/placeholder-font.ttf" <<'PY'
-import sys
-from fontTools.ttLib import TTFont
-font = TTFont(sys.argv[1])
-names = {1: "Logofill Placeholder", 2: "Bold", 3: "Logofill Placeholder Bold subset",
-         4: "Logofill Placeholder Bold", 6: "LogofillPlaceholder-Bold",
-         16: "Logofill Placeholder", 17: "Bold"}
-for rec in list(font["name"].names):
-    if rec.nameID in names:
-        rec.string = names[rec.nameID]
-# Stable output: no build timestamp in the head table.
-font["head"].modified = font["head"].created
-font.save(sys.argv[2])
-PY
+python3 "$here/make_font.py" "$tmp/nanum.ttf" "$here/placeholder-font.ttf" "$here/placeholder-ideographs.txt"
 ls -l "$here/placeholder-font.ttf"

@@ -36,7 +36,7 @@ pub use pipeline::{
 /// Version of the rendering pipeline, stored as `pipeline-version` metadata on every object.
 /// Bump it whenever the pixels or bytes produced for the same input change, so stale sets can be
 /// found and re-rendered.
-pub const PIPELINE_VERSION: &str = "2";
+pub const PIPELINE_VERSION: &str = "3";
 
 /// Size in bytes of the font embedded for placeholders and SVG text.
 pub const EMBEDDED_FONT_BYTES: usize = font::FONT.len();
