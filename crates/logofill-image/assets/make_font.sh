@@ -17,6 +17,8 @@
 # Needs: apt-get install fonts-nanum fonts-noto-core fonts-noto-cjk
 #        python3 -m venv /tmp/fonttools && /tmp/fonttools/bin/pip install fonttools==4.68.0
 #        PATH=/tmp/fonttools/bin:$PATH bash make_font.sh
+# A venv with fonttools alone: with uharfbuzz installed fontTools packs GSUB/GPOS with
+# harfbuzz's repacker, which draws the same glyphs from differently laid out tables.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 nanum="/usr/share/fonts/truetype/nanum/NanumSquareB.ttf"
@@ -29,6 +31,9 @@ for want in fonts-nanum=20200506-1 fonts-noto-core=20201225-1 fonts-noto-cjk=1:2
 done
 fonttools="$(python3 -c 'import fontTools; print(fontTools.version)')"
 [ "$fonttools" = 4.68.0 ] || echo "warning: fonttools is $fonttools, not 4.68.0: the output may differ" >&2
+if python3 -c 'import uharfbuzz' 2>/dev/null; then
+  echo "warning: uharfbuzz is installed: GSUB/GPOS bytes will differ from the committed font" >&2
+fi
 
 # The Latin and Hangul part, made as it always was so those glyphs keep their exact outlines.
 pyftsubset "$nanum" \
