@@ -118,7 +118,7 @@ async fn process_company_shows_which_candidate_won_and_writes_the_set() {
         "/initech/mark.svg",
         Page::ok(
             "image/svg+xml",
-            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 20"><rect width="40" height="20" fill="#c33"/></svg>"##,
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 80 20"><rect width="60" height="20" fill="#c33"/><circle cx="70" cy="10" r="8" fill="#36c"/></svg>"##,
         ),
     );
     let dir = scratch("process");
@@ -150,13 +150,23 @@ async fn process_company_shows_which_candidate_won_and_writes_the_set() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["outcome"], "stored", "{report}");
     let attempts = report["attempts"].as_array().unwrap();
-    let winner = attempts.iter().find(|a| a["result"] == "used").unwrap();
+    let winner = attempts.iter().find(|a| a["won"] == true).unwrap();
+    assert_eq!(winner["kind"], "link rel=icon");
+    assert_eq!(winner["declared"], "svg");
+    assert!(
+        winner["decoded"]
+            .as_str()
+            .unwrap()
+            .starts_with("80x20 svg, colour, 3.9:1"),
+        "{winner}"
+    );
+    assert!(winner["score"].as_i64().is_some(), "{winner}");
     assert!(winner["url"]
         .as_str()
         .unwrap()
         .ends_with("/initech/mark.svg"));
     // The losers say why they lost.
-    for a in attempts.iter().filter(|a| a["result"] != "used") {
+    for a in attempts.iter().filter(|a| a["won"] != true) {
         assert!(!a["result"].as_str().unwrap().is_empty(), "{a}");
     }
     for size in [64, 128, 256] {
@@ -165,6 +175,44 @@ async fn process_company_shows_which_candidate_won_and_writes_the_set() {
             assert!(path.exists(), "{} missing", path.display());
         }
     }
+
+    // --explain: every candidate in one table, the winner starred.
+    let out = logofill(
+        &[
+            "process",
+            "--company",
+            "initech",
+            "--directory",
+            &directory,
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--allow-loopback-sources",
+            "--explain",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("#  ") && l.contains("declared") && l.contains("score"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let rows = &lines[header + 1..header + 6];
+    assert!(
+        rows[0].starts_with("1*") && rows[0].contains("/initech/mark.svg"),
+        "{stdout}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("broken.png") && r.contains("not an image")),
+        "{stdout}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("gone.png") && r.contains("192x192") && r.contains("404")),
+        "{stdout}"
+    );
 
     // Without the loopback opt-in the guard refuses the site and a placeholder is written.
     let out = logofill(

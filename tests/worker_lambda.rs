@@ -8,7 +8,7 @@ use std::time::Duration;
 use logofill_tests::*;
 use serde_json::Value;
 
-const SVG_LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#c33"/></svg>"##;
+const SVG_LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#c33"/><circle cx="60" cy="20" r="12" fill="#fff"/></svg>"##;
 
 /// Stops the worker and returns its stdout with the EMF metric lines found in it.
 fn stop_and_read_metrics(mut child: std::process::Child) -> (String, Vec<Value>) {
@@ -121,7 +121,9 @@ async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
             "logos/acme/256.png",
             "logos/acme/256.webp",
             "logos/acme/64.png",
-            "logos/acme/64.webp"
+            "logos/acme/64.webp",
+            // The shared-source index entry of the stored source (sha256 of SVG_LOGO).
+            "sources/86173723a7361e19983e398957519e36aafddb2aa56d42e5b89e56eec816a8e8"
         ]
     );
     std::fs::remove_dir_all(dir).ok();

@@ -257,7 +257,13 @@ async fn a_mixed_batch_of_ten_reports_exactly_the_failed_ids_and_stores_the_rest
     for company in ["initech", "hooli", "nosource", "metadata"] {
         let head = &objects[&format!("logos/{company}/256.png")];
         assert_eq!(head.metadata["kind"], "placeholder", "{company}");
-        assert_eq!(head.metadata["source-url"], "", "{company}");
+        assert_eq!(head.metadata["reason"], "no-logo", "{company}");
+        assert!(
+            !head.metadata.contains_key("source-url")
+                && !head.metadata.contains_key("source-sha256"),
+            "a placeholder has no source: {company} {:?}",
+            head.metadata
+        );
     }
     assert!(
         !w.site.hits().iter().any(|p| p.contains("latest/meta-data")),

@@ -24,6 +24,7 @@ pub struct CompanyRun<'a> {
     pub sizes: &'a [u32],
     pub allow_loopback_sources: bool,
     pub json: bool,
+    pub explain: bool,
 }
 
 pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
@@ -72,13 +73,23 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
 
     let ok = matches!(
         report.outcome,
-        Outcome::Stored { .. } | Outcome::Placeholder { .. }
+        Outcome::Stored { .. } | Outcome::Placeholder { .. } | Outcome::Blocked { .. }
     );
     if args.json {
         let attempts: Vec<_> = report
             .attempts
             .iter()
-            .map(|a| json!({"url": a.url, "kind": a.kind, "result": a.result}))
+            .map(|a| {
+                json!({
+                    "url": a.url,
+                    "kind": a.kind,
+                    "declared": a.declared,
+                    "decoded": a.decoded,
+                    "score": a.score,
+                    "won": a.result.starts_with("used"),
+                    "result": a.result,
+                })
+            })
             .collect();
         println!(
             "{}",
@@ -89,6 +100,7 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
                     "outcome": report.outcome.name(),
                     "detail": report.outcome.detail(),
                     "attempts": attempts,
+                    "redirect": report.redirect.as_ref().map(|(from, to)| json!({"from": from, "to": to})),
                     "written": report.written,
                     "ms": {
                         "fetch": report.timings.fetch.as_secs_f64() * 1000.0,
@@ -110,15 +122,26 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
             ),
             None => say!("company  {} (no usable record)", company.as_str()),
         }
-        for (i, a) in report.attempts.iter().enumerate() {
-            let mark = if a.result == "used" { "WON " } else { "lost" };
-            say!(
-                "  {mark} #{:<2} {:<22} {}  -> {}",
-                i + 1,
-                a.kind,
-                a.url,
-                a.result
-            );
+        if args.explain {
+            explain_table(&report.attempts);
+        } else {
+            for (i, a) in report.attempts.iter().enumerate() {
+                let mark = if a.result.starts_with("used") {
+                    "WON "
+                } else {
+                    "lost"
+                };
+                say!(
+                    "  {mark} #{:<2} {:<22} {}  -> {}",
+                    i + 1,
+                    a.kind,
+                    a.url,
+                    a.result
+                );
+            }
+        }
+        if let Some((from, to)) = &report.redirect {
+            say!("redirect {from} -> {to} (another registrable domain)");
         }
         say!(
             "outcome  {}: {}",
@@ -140,4 +163,66 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Longest URL shown in a table cell; `--json` has them whole.
+const TABLE_URL_CHARS: usize = 64;
+
+/// Every candidate in one table: what it was, what it claimed, what it is, and its verdict.
+fn explain_table(attempts: &[logofill_discover::Attempt]) {
+    let cut = |text: &str, max: usize| -> String {
+        if text.chars().count() <= max {
+            text.to_string()
+        } else {
+            let head: String = text.chars().take(max - 1).collect();
+            format!("{head}…")
+        }
+    };
+    let rows: Vec<[String; 7]> = attempts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            [
+                format!(
+                    "{}{}",
+                    i + 1,
+                    if a.result.starts_with("used") {
+                        "*"
+                    } else {
+                        ""
+                    }
+                ),
+                a.kind.to_string(),
+                cut(&a.url, TABLE_URL_CHARS),
+                a.declared.clone(),
+                a.decoded.clone(),
+                a.score.map(|s| s.to_string()).unwrap_or_default(),
+                a.result.clone(),
+            ]
+        })
+        .collect();
+    let header = [
+        "#", "source", "url", "declared", "decoded", "score", "verdict",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row.iter()).take(6) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 7]| {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i < 6 {
+                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            } else {
+                out.push_str(cell);
+            }
+        }
+        out
+    };
+    say!("{}", line(header));
+    for row in &rows {
+        say!("{}", line(row.each_ref().map(String::as_str)));
+    }
 }

@@ -52,6 +52,12 @@ pub struct ProcessArgs {
     #[arg(long, requires = "company")]
     pub allow_loopback_sources: bool,
 
+    /// With `--company`: print every candidate discovery considered (source kind, URL, declared
+    /// and decoded size, score, and why it won or lost) as a table; with `--json`, the same
+    /// fields are in each attempt.
+    #[arg(long, requires = "company")]
+    pub explain: bool,
+
     /// Read more input paths from this file, one per line (blank lines and lines starting with
     /// `#` are skipped; `-` reads standard input).
     #[arg(long, value_name = "FILE")]
@@ -109,6 +115,7 @@ impl ProcessArgs {
                 sizes: &self.sizes,
                 allow_loopback_sources: self.allow_loopback_sources,
                 json: self.json,
+                explain: self.explain,
             });
         }
         let mut inputs: Vec<String> = self

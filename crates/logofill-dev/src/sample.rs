@@ -94,6 +94,31 @@ pub const SITE_FILES: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../sample/sites/wonka/assets/og.svg"),
     ),
+    (
+        "vandelay/",
+        "text/html; charset=utf-8",
+        include_bytes!("../sample/sites/vandelay/index.html"),
+    ),
+    (
+        "vandelay/favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../sample/sites/vandelay/favicon.svg"),
+    ),
+    (
+        "vandelay/brand/vandelay-logo.svg",
+        "image/svg+xml",
+        include_bytes!("../sample/sites/vandelay/vandelay-logo.svg"),
+    ),
+    (
+        "massive/",
+        "text/html; charset=utf-8",
+        include_bytes!("../sample/sites/massive/index.html"),
+    ),
+    (
+        "massive/media/massive-dynamic.svg",
+        "image/svg+xml",
+        include_bytes!("../sample/sites/massive/massive-dynamic.svg"),
+    ),
 ];
 
 /// The directory text with `{origin}` filled in.

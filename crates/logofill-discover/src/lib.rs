@@ -413,10 +413,11 @@ pub struct Checked<T> {
 pub trait SourceCheck: Send + Sync {
     type Value: Send;
     /// `name` is the URL that answered (after redirects) or an inline source's label; it only
-    /// appears in messages.
+    /// appears in messages. `kind` says where the candidate came from.
     fn check(
         &self,
         name: &str,
+        kind: CandidateKind,
         body: Vec<u8>,
     ) -> impl Future<Output = Result<Checked<Self::Value>, Rejection>> + Send;
 }
@@ -462,7 +463,12 @@ pub struct TakeAnything;
 impl SourceCheck for TakeAnything {
     type Value = usize;
 
-    async fn check(&self, _name: &str, body: Vec<u8>) -> Result<Checked<usize>, Rejection> {
+    async fn check(
+        &self,
+        _name: &str,
+        _kind: CandidateKind,
+        body: Vec<u8>,
+    ) -> Result<Checked<usize>, Rejection> {
         Ok(Checked {
             value: body.len(),
             facts: Facts {

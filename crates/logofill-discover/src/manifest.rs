@@ -35,7 +35,7 @@ pub fn scan_manifest(
         return (Vec::new(), 0);
     }
     let mut deserializer = serde_json::Deserializer::from_slice(json);
-    let seed = manifest::Top { max_icons };
+    let seed = bounded::Top { max_icons };
     let Ok(icons) = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer)
         .and_then(|icons| deserializer.end().map(|()| icons))
     else {
@@ -67,7 +67,7 @@ pub fn scan_manifest(
 }
 
 /// The bounded reading of a manifest: only `icons[*].{src,sizes,type}` are kept.
-mod manifest {
+mod bounded {
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
     pub(super) struct Icon {

@@ -100,7 +100,7 @@ impl<T> Search<T> {
                 bytes.clone(),
             ),
         };
-        match check.check(&name, body).await {
+        match check.check(&name, kind, body).await {
             Ok(checked) => {
                 attempt.decoded = checked.facts.describe();
                 let scored = score(kind, candidate.purpose_monochrome, &checked.facts, largest);
@@ -275,11 +275,16 @@ where
     let mut page = fetcher.get_page(homepage, options.max_html_bytes).await;
     if let Err(e @ (FetchError::NoSuchHost { .. } | FetchError::Connect { .. })) = &page {
         if let Some(other) = sibling(homepage) {
+            let first = e.clone();
             search
                 .attempts
                 .push(Attempt::new(homepage.clone(), "homepage", e.to_string()));
             tracing::debug!(from = %homepage, to = %other, "homepage unreachable; trying its sibling");
             page = fetcher.get_page(&other, options.max_html_bytes).await;
+            if page.is_err() {
+                // Neither answered: the first failure counts too (a lookup that may work later).
+                search.fetch_failed(&first);
+            }
         }
     }
     let page = match page {
@@ -443,7 +448,12 @@ mod tests {
 
     impl SourceCheck for Described {
         type Value = String;
-        async fn check(&self, name: &str, body: Vec<u8>) -> Result<Checked<String>, Rejection> {
+        async fn check(
+            &self,
+            name: &str,
+            _kind: CandidateKind,
+            body: Vec<u8>,
+        ) -> Result<Checked<String>, Rejection> {
             let text = String::from_utf8(body).map_err(|_| Rejection::Unusable("binary".into()))?;
             let mut words = text.split_whitespace();
             let (w, h) = words

@@ -124,8 +124,11 @@ pub fn parked(page: &[u8]) -> Option<&'static str> {
 }
 
 /// Page content that only a bot challenge carries (lower case).
+/// (Cloudflare's bot-management script `/cdn-cgi/challenge-platform/scripts/jsd/main.js` is
+/// injected into ordinary pages too: only the challenge's orchestrator and options count.)
 const CHALLENGE_MARKERS: &[&str] = &[
-    "/cdn-cgi/challenge-platform/",
+    "/cdn-cgi/challenge-platform/h/",
+    "window._cf_chl_opt",
     "_incapsula_resource",
     "captcha-delivery.com",
     "sucuri_cloudproxy",
@@ -240,5 +243,8 @@ mod tests {
         )
         .is_some());
         assert!(challenge(403, None, Some("Forbidden"), b"<h1>Forbidden</h1>").is_none());
+        // The bot-management script on an ordinary page is not a challenge.
+        let page = b"<title>Acme</title><script src=\"/cdn-cgi/challenge-platform/scripts/jsd/main.js\"></script>";
+        assert!(challenge(200, None, Some("Acme"), page).is_none());
     }
 }

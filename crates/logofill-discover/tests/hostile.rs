@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use logofill_core::directory::CompanyRecord;
 use logofill_core::CompanyId;
 use logofill_discover::{
-    find_source, scan_homepage, Checked, Discovery, DiscoveryOptions, Rejection, SourceCheck,
-    SourceOutcome, TakeAnything, DEFAULT_MAX_HTML_BYTES,
+    find_source, scan_homepage, CandidateKind, Checked, Discovery, DiscoveryOptions, Rejection,
+    SourceCheck, SourceOutcome, TakeAnything, DEFAULT_MAX_HTML_BYTES,
 };
 use logofill_fetch::{FetchOptions, GuardedFetcher, LoopbackAccess};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -169,8 +169,13 @@ struct TakeKnown;
 
 impl SourceCheck for TakeKnown {
     type Value = String;
-    async fn check(&self, url: &str, body: Vec<u8>) -> Result<Checked<String>, Rejection> {
-        let taken = TakeAnything.check(url, body).await?;
+    async fn check(
+        &self,
+        url: &str,
+        kind: CandidateKind,
+        body: Vec<u8>,
+    ) -> Result<Checked<String>, Rejection> {
+        let taken = TakeAnything.check(url, kind, body).await?;
         Ok(Checked {
             value: url.to_string(),
             facts: taken.facts,

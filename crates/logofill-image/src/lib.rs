@@ -11,6 +11,7 @@
 //!   `spawn_blocking`.
 //! - No AWS, no network, no file system: bytes in, bytes out. SVG never loads anything external.
 
+mod appearance;
 mod decode;
 mod encode;
 mod error;
@@ -26,6 +27,7 @@ mod svg_dtd;
 mod svg_images;
 mod webp_cost;
 
+pub use appearance::{Appearance, Colouring};
 pub use error::ImageError;
 pub use format::SourceFormat;
 pub use options::{PipelineLimits, PipelineOptions, TrimOptions, DEFAULT_SIZES};

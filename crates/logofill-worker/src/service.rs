@@ -22,8 +22,8 @@ use logofill_render::{RenderError, Renderer};
 use crate::outcome::{Outcome, Timings};
 use crate::shared_source::SharedSources;
 use logofill_discover::{
-    find_source, Attempt, Checked, Colouring, DiscoveryOptions, Facts, Rejection, SourceCheck,
-    SourceOutcome,
+    find_source, Attempt, CandidateKind, Checked, Colouring, DiscoveryOptions, Facts, Rejection,
+    SourceCheck, SourceOutcome,
 };
 
 /// Everything the service needs besides its ports.
@@ -336,8 +336,13 @@ fn facts(set: &RenderedSet) -> Facts {
 impl<S: LogoStore> SourceCheck for RenderCheck<'_, S> {
     type Value = RenderedSet;
 
-    async fn check(&self, url: &str, body: Vec<u8>) -> Result<Checked<RenderedSet>, Rejection> {
-        self.shared.check(&body).await?;
+    async fn check(
+        &self,
+        url: &str,
+        kind: CandidateKind,
+        body: Vec<u8>,
+    ) -> Result<Checked<RenderedSet>, Rejection> {
+        self.shared.check(kind, &body).await?;
         let t = Instant::now();
         let rendered = self.renderer.render(url, body).await;
         if let Ok(mut total) = self.render_time.lock() {

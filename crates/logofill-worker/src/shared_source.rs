@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use logofill_core::directory::CompanyRecord;
 use logofill_core::store::{LogoStore, StoredObject};
 use logofill_core::CompanyId;
-use logofill_discover::Rejection;
+use logofill_discover::{CandidateKind, Rejection};
 use logofill_image::RenderedSet;
 use sha2::{Digest, Sha256};
 
@@ -66,8 +66,10 @@ impl<'a, S: LogoStore> SharedSources<'a, S> {
         }
     }
 
-    /// Refuses `body` when the index holds it for another company on another site.
-    pub async fn check(&self, body: &[u8]) -> Result<(), Rejection> {
+    /// Refuses `body` when the index holds it for another company on another site. The
+    /// directory's own `logo_url` is the operator's word and is never refused (it is still
+    /// recorded, so a platform icon found later for another company is).
+    pub async fn check(&self, kind: CandidateKind, body: &[u8]) -> Result<(), Rejection> {
         let sha = sha256_hex(body);
         let key = source_key(&sha);
         match self.store.head(&key).await {
@@ -80,7 +82,10 @@ impl<'a, S: LogoStore> SharedSources<'a, S> {
             Ok(Some(head)) => {
                 let first = head.metadata.get("company-id").cloned().unwrap_or_default();
                 let site = head.metadata.get("site").cloned().unwrap_or_default();
-                if first == self.company.as_str() || site == self.site {
+                if first == self.company.as_str()
+                    || site == self.site
+                    || kind == CandidateKind::LogoUrl
+                {
                     return Ok(());
                 }
                 Err(Rejection::Unusable(format!(
