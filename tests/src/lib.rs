@@ -7,6 +7,7 @@
 //!   and the SDK clients all included.
 //! - Fixture and binary lookup.
 
+pub mod corpus_run;
 pub mod sites;
 use std::collections::VecDeque;
 use std::net::{SocketAddr, TcpListener, TcpStream};

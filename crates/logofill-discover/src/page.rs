@@ -245,14 +245,32 @@ fn largest_srcset(srcset: &str) -> Option<String> {
         .map(|(url, _)| url)
 }
 
-/// An `<a href>` that points at the site's root.
+/// An `<a href>` that points at the site's root or the page itself (`/`, `./`, `index.htm`,
+/// `/default.aspx`, the page's own URL).
 fn is_home_link(href: &str, page: &Url) -> bool {
     let href = href.trim();
-    if matches!(href, "/" | "./" | "#" | "index.html" | "/index.html" | "/#") {
+    if matches!(href, "/" | "./" | "#" | "/#" | "") {
         return true;
     }
-    page.join(href)
-        .is_ok_and(|u| u.host() == page.host() && (u.path() == "/" || u.path().is_empty()))
+    let Ok(target) = page.join(href) else {
+        return false;
+    };
+    if target.host() != page.host() {
+        return false;
+    }
+    let path = target.path();
+    if path == "/" || path.is_empty() || path == page.path() {
+        return true;
+    }
+    let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+    let page_dir = page.path().rsplit_once('/').map_or("", |(d, _)| d);
+    let index = file.split('.').next().is_some_and(|stem| {
+        matches!(
+            stem.to_ascii_lowercase().as_str(),
+            "index" | "default" | "home"
+        )
+    });
+    index && (dir.is_empty() || dir == page_dir)
 }
 
 impl Collected {
@@ -921,8 +939,15 @@ mod tests {
         );
         // Without a <header>: only a home link that names the logo.
         let html = r#"<div class="top"><a href="https://acme.example/"><img src="/img/brand-logo.svg"></a></div>
-            <a href="/pricing"><img class="logo" src="/x.png"></a>"#;
-        assert_eq!(urls(html), ["https://acme.example/img/brand-logo.svg"]);
+            <a href="/pricing"><img class="logo" src="/x.png"></a>
+            <TD CLASS=logo><A HREF=index.htm><IMG SRC="images/mark.gif" ALT="Acme Ltd"></A></TD>"#;
+        assert_eq!(
+            urls(html),
+            [
+                "https://acme.example/img/brand-logo.svg",
+                "https://acme.example/about/images/mark.gif"
+            ]
+        );
     }
 
     #[test]
