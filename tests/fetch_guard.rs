@@ -25,10 +25,10 @@ use std::time::{Duration, Instant};
 
 use logofill_core::directory::CompanyRecord;
 use logofill_core::fetch::{BodyLimit, FetchError, Fetched, Fetcher};
+use logofill_discover::{find_source, SourceOutcome, TakeAnything};
 use logofill_fetch::fetcher::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TOTAL_TIMEOUT,
 };
-use logofill_discover::{find_source, SourceOutcome, TakeAnything};
 use logofill_fetch::{
     check_ip, is_globally_routable, FetchOptions, GuardedFetcher, LookupError, LoopbackAccess,
     StaticResolver,

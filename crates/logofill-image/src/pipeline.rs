@@ -10,10 +10,10 @@ use image::metadata::Orientation;
 use image::DynamicImage;
 use sha2::{Digest, Sha256};
 
+use crate::appearance::{measure, Appearance};
 use crate::decode::{decode_raster, Raster};
 use crate::fit::{centre, fit_raster, Square};
 use crate::format::sniff;
-use crate::appearance::{measure, Appearance};
 use crate::{
     encode, placeholder, svg, ImageError, PipelineOptions, SourceFormat, PIPELINE_VERSION,
 };
