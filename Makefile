@@ -38,12 +38,12 @@ export LOGOFILL_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
 .PHONY: help run test test-rust test-web lint lint-infra fmt-check clippy build deploy \
         bench bench-report bench-replay bench-image bench-worker bench-amplification \
-        bench-hostile bench-budget fuzz fuzz-image fuzz-discover tools-fuzz \
+        bench-hostile bench-budget bench-discovery fuzz fuzz-image fuzz-discover tools-fuzz \
         tools-test tools-web tools-build tools-infra tools-checkov clean
 
 help:
 	@echo "make run | test | bench | build | deploy | lint | lint-infra | fuzz | clean"
-	@echo "  bench-report bench-replay bench-image bench-worker bench-amplification bench-hostile bench-budget"
+	@echo "  bench-report bench-replay bench-image bench-worker bench-amplification bench-hostile bench-budget bench-discovery"
 	@echo "  fuzz-image (FUZZ_TARGET=render|svg) fuzz-discover; FUZZ_SECONDS=600 each"
 
 ## ---- tools (installed on demand, pinned, into ignored folders) -----------------------
@@ -165,7 +165,7 @@ deploy: tools-build tools-infra
 	fi
 
 bench: bench-report bench-replay bench-image bench-worker bench-amplification bench-hostile \
-       bench-budget
+       bench-budget bench-discovery
 
 bench-report: tools-test
 	$(CARGO) bench -p logofill-report --bench report
@@ -197,6 +197,12 @@ bench-worker: tools-test
 
 bench-amplification:
 	$(CARGO) bench -p logofill-dev --bench amplification
+
+# The labelled discovery corpus through the worker service: share picked right, every miss
+# with its cause, time and renders per company; then the homepage scan on hostile pages.
+bench-discovery:
+	$(CARGO) bench -p logofill-tests --bench discovery_corpus
+	$(CARGO) bench -p logofill-discover --bench homepage_scan
 
 # Hostile input classes through the release CLI; peak memory of the whole process tree from a
 # cgroup v1 memory controller (needs root; falls back to /usr/bin/time's max RSS of one process).

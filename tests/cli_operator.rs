@@ -132,8 +132,9 @@ async fn process_company_shows_which_candidate_won_and_writes_the_set() {
     let directory = format!("file://{}", companies.display());
     let out_dir = dir.join("out");
 
-    let out = logofill(
-        &[
+    // `logofill process --company initech` into `out_dir`, with `extra` arguments.
+    let process = |extra: &[&str]| {
+        let mut args = vec![
             "process",
             "--company",
             "initech",
@@ -141,12 +142,13 @@ async fn process_company_shows_which_candidate_won_and_writes_the_set() {
             &directory,
             "--out",
             out_dir.to_str().unwrap(),
-            "--allow-loopback-sources",
-            "--json",
-        ],
-        None,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+        ];
+        args.extend_from_slice(extra);
+        let out = logofill(&args, None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        out
+    };
+    let out = process(&["--allow-loopback-sources", "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["outcome"], "stored", "{report}");
     let attempts = report["attempts"].as_array().unwrap();
@@ -177,21 +179,7 @@ async fn process_company_shows_which_candidate_won_and_writes_the_set() {
     }
 
     // --explain: every candidate in one table, the winner starred.
-    let out = logofill(
-        &[
-            "process",
-            "--company",
-            "initech",
-            "--directory",
-            &directory,
-            "--out",
-            out_dir.to_str().unwrap(),
-            "--allow-loopback-sources",
-            "--explain",
-        ],
-        None,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = process(&["--allow-loopback-sources", "--explain"]);
     let stdout = text(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     let header = lines
@@ -215,19 +203,7 @@ async fn process_company_shows_which_candidate_won_and_writes_the_set() {
     );
 
     // Without the loopback opt-in the guard refuses the site and a placeholder is written.
-    let out = logofill(
-        &[
-            "process",
-            "--company",
-            "initech",
-            "--directory",
-            &directory,
-            "--out",
-            out_dir.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = process(&[]);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("outcome  placeholder"), "{stdout}");
     assert!(stdout.contains("loopback"), "{stdout}");

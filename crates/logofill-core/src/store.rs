@@ -1,8 +1,10 @@
 //! The logo store port: where rendered logo sets live (S3 in production, a folder in dev).
 //!
 //! Object layout (design contract): `logos/{company_id}/{size}.png` and `.webp` for each size,
-//! each with `Content-Type`, `Cache-Control` and metadata `kind`, `source-url`,
-//! `source-sha256`, `pipeline-version`. The largest variant's PNG is written last, so its
+//! each with `Content-Type`, `Cache-Control` and metadata `kind`, `pipeline-version`, and for a
+//! logo `source-url` and `source-sha256`, for a placeholder `reason` (`no-logo`, `blocked`).
+//! Beside them, `sources/{sha256}`: one empty object per stored source naming the first company
+//! stored from it (the shared-source index). The largest variant's PNG is written last, so its
 //! presence (one HEAD) means the whole set is there: that is the only existence check the
 //! worker makes.
 

@@ -305,11 +305,20 @@ pub fn parse_sizes(sizes: &str) -> Option<u32> {
         .max()
 }
 
+/// Whether `reference` starts with `data:` (any case). Compared as bytes: the fifth byte of a
+/// hostile value may sit inside a multi-byte character.
+pub(crate) fn is_data_uri(reference: &str) -> bool {
+    reference
+        .as_bytes()
+        .get(..5)
+        .is_some_and(|head| head.eq_ignore_ascii_case(b"data:"))
+}
+
 /// A declared reference resolved against `base`: a `data:` URI becomes an inline source
 /// (decoded, within [`MAX_INLINE_SOURCE_BYTES`], images only); anything else an absolute URL.
 pub(crate) fn resolve_source(base: &Url, reference: &str) -> Option<Source> {
     let trimmed = reference.trim_start();
-    if trimmed.len() >= 5 && trimmed[..5].eq_ignore_ascii_case("data:") {
+    if is_data_uri(trimmed) {
         return data_uri::decode(trimmed);
     }
     if reference.len() > MAX_CANDIDATE_URL_BYTES {
@@ -444,6 +453,11 @@ mod tests {
         );
         assert_eq!(resolve_source(&base, "javascript:alert(1)"), None);
         assert_eq!(resolve_source(&base, "ftp://acme.example/x.png"), None);
+        // A multi-byte character across the fifth byte is no reason to panic.
+        assert_eq!(
+            resolve_source(&base, "dat\u{e9}x.png"),
+            Some(Source::Url("https://acme.example/a/dat%C3%A9x.png".into()))
+        );
         let Some(Source::Data { media_type, bytes }) =
             resolve_source(&base, "DATA:image/svg+xml,%3Csvg%2F%3E")
         else {

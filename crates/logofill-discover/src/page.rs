@@ -26,7 +26,7 @@ use url::Url;
 
 use crate::jsonld::{self, MAX_JSON_LD_BYTES};
 use crate::{
-    decode_char_refs, parse_sizes, resolve_source, Candidate, CandidateKind, Source,
+    decode_char_refs, is_data_uri, parse_sizes, resolve_source, Candidate, CandidateKind, Source,
     DEFAULT_MAX_CONSIDERED, DEFAULT_MAX_HTML_BYTES, MAX_CANDIDATE_URL_BYTES,
     MAX_INLINE_SOURCE_BYTES,
 };
@@ -130,7 +130,7 @@ fn attribute(el: &lol_html::html_content::Element<'_, '_>, name: &str) -> Option
 fn reference(el: &lol_html::html_content::Element<'_, '_>, name: &str) -> Option<String> {
     let raw = el.get_attribute(name)?;
     let trimmed = raw.trim_start();
-    let data = trimmed.len() >= 5 && trimmed[..5].eq_ignore_ascii_case("data:");
+    let data = is_data_uri(trimmed);
     let max = if data {
         MAX_INLINE_SOURCE_BYTES / 3 * 4 + 1024
     } else {
@@ -196,7 +196,7 @@ fn names_others(value: &str) -> bool {
 
 /// The last path segment of a URL-ish reference (for "does the file name say logo").
 fn file_name(reference: &str) -> &str {
-    if reference.len() >= 5 && reference[..5].eq_ignore_ascii_case("data:") {
+    if is_data_uri(reference) {
         return "";
     }
     let path = reference.split(['?', '#']).next().unwrap_or("");
@@ -234,10 +234,13 @@ fn largest_srcset(srcset: &str) -> Option<String> {
             let weight = parts
                 .next()
                 .and_then(|d| {
-                    let (n, unit) = d.split_at(d.len().saturating_sub(1));
-                    let n: f32 = n.parse().ok()?;
-                    Some(if unit == "x" { n * 1000.0 } else { n })
+                    if let Some(n) = d.strip_suffix('x') {
+                        n.parse::<f32>().ok().map(|n| n * 1000.0)
+                    } else {
+                        d.strip_suffix('w')?.parse::<f32>().ok()
+                    }
                 })
+                .filter(|w| w.is_finite())
                 .unwrap_or(1000.0);
             Some((url.to_string(), weight))
         })
@@ -953,12 +956,14 @@ mod tests {
     #[test]
     fn a_lazy_loaded_header_logo_uses_its_real_source() {
         let html = r#"<header><img class="logo" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/real-logo.png"></header>
-            <header><img class="logo" srcset="/logo-1x.png 1x, /logo-2x.png 2x"></header>"#;
+            <header><img class="logo" srcset="/logo-1x.png 1x, /logo-2x.png 2x"></header>
+            <header><img class="logo" srcset="/a.png 2×, /b.png 3w"></header>"#;
         assert_eq!(
             urls(html),
             [
                 "https://acme.example/real-logo.png",
-                "https://acme.example/logo-2x.png"
+                "https://acme.example/logo-2x.png",
+                "https://acme.example/a.png"
             ]
         );
     }

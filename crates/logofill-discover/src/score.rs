@@ -174,54 +174,19 @@ mod tests {
     #[test]
     fn pixels_tiny_and_flat_images_are_not_logos() {
         let c = Colouring::Colour;
-        assert!(score(
-            CandidateKind::HeaderLogo,
-            false,
-            &facts(1, 1, false, c),
-            256
-        )
-        .refused
-        .is_some());
-        assert!(score(
+        let refused = |kind, f: Facts| score(kind, false, &f, 256).refused.is_some();
+        assert!(refused(CandidateKind::HeaderLogo, facts(1, 1, false, c)));
+        assert!(refused(CandidateKind::LinkIcon, facts(12, 12, false, c)));
+        assert!(refused(
             CandidateKind::LinkIcon,
-            false,
-            &facts(12, 12, false, c),
-            256
-        )
-        .refused
-        .is_some());
-        assert!(score(
+            facts(64, 64, false, Colouring::Flat)
+        ));
+        assert!(refused(
             CandidateKind::LinkIcon,
-            false,
-            &facts(64, 64, false, Colouring::Flat),
-            256
-        )
-        .refused
-        .is_some());
-        assert!(score(
-            CandidateKind::LinkIcon,
-            false,
-            &facts(64, 64, true, Colouring::Empty),
-            256
-        )
-        .refused
-        .is_some());
-        assert!(score(
-            CandidateKind::OgImage,
-            false,
-            &facts(1200, 630, false, c),
-            256
-        )
-        .refused
-        .is_some());
-        assert!(score(
-            CandidateKind::OgImage,
-            false,
-            &facts(400, 400, false, c),
-            256
-        )
-        .refused
-        .is_none());
+            facts(64, 64, true, Colouring::Empty)
+        ));
+        assert!(refused(CandidateKind::OgImage, facts(1200, 630, false, c)));
+        assert!(!refused(CandidateKind::OgImage, facts(400, 400, false, c)));
     }
 
     #[test]

@@ -263,17 +263,6 @@ const FORMATS: [SourceFormat; 7] = [
     SourceFormat::Svg,
 ];
 
-fn format_tag(f: SourceFormat) -> u8 {
-    FORMATS.iter().position(|x| *x == f).unwrap_or(0) as u8
-}
-
-fn format_from_tag(tag: u8) -> io::Result<SourceFormat> {
-    FORMATS
-        .get(tag as usize)
-        .copied()
-        .ok_or_else(|| bad("unknown source format"))
-}
-
 const COLOURINGS: [Colouring; 4] = [
     Colouring::Empty,
     Colouring::Flat,
@@ -281,15 +270,33 @@ const COLOURINGS: [Colouring; 4] = [
     Colouring::Colour,
 ];
 
+/// The wire tag of `value`: its index in `table`.
+fn tag_of<T: PartialEq>(table: &[T], value: &T) -> u8 {
+    table.iter().position(|x| x == value).unwrap_or(0) as u8
+}
+
+/// The value a wire tag stands for; an unknown tag is malformed input named by `what`.
+fn from_tag<T: Copy>(table: &[T], tag: u8, what: &str) -> io::Result<T> {
+    table
+        .get(tag as usize)
+        .copied()
+        .ok_or_else(|| bad(&format!("unknown {what}")))
+}
+
+fn format_tag(f: SourceFormat) -> u8 {
+    tag_of(&FORMATS, &f)
+}
+
+fn format_from_tag(tag: u8) -> io::Result<SourceFormat> {
+    from_tag(&FORMATS, tag, "source format")
+}
+
 fn colouring_tag(c: Colouring) -> u8 {
-    COLOURINGS.iter().position(|x| *x == c).unwrap_or(3) as u8
+    tag_of(&COLOURINGS, &c)
 }
 
 fn colouring_from_tag(tag: u8) -> io::Result<Colouring> {
-    COLOURINGS
-        .get(tag as usize)
-        .copied()
-        .ok_or_else(|| bad("unknown colouring"))
+    from_tag(&COLOURINGS, tag, "colouring")
 }
 
 fn truncate(text: &str) -> &str {
