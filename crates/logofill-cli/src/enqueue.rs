@@ -24,7 +24,7 @@ use crate::terminal::{self, say, tell};
 /// ids could not be enqueued (listed), 2 bad usage (nothing sent).
 #[derive(Debug, Args)]
 pub struct EnqueueArgs {
-    /// URL of the worker's queue (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME[.fifo]).
+    /// URL of the worker's queue (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME[.fifo]`).
     #[arg(long, value_name = "URL")]
     pub queue: String,
 

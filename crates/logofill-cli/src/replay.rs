@@ -28,7 +28,7 @@ use crate::terminal::{self, say, tell};
 /// Inspect the dead-letter queue and move its messages back, without ever losing one.
 ///
 /// Every command uses the standard AWS chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...);
-/// the region of an sqs.<region>.amazonaws.com URL is used when none is configured. A message
+/// the region of an `sqs.<region>.amazonaws.com` URL is used when none is configured. A message
 /// is deleted from the dead-letter queue only after the target queue (or the archive file, on
 /// disk) has confirmed it, so a crash, a network error or Ctrl-C at any moment leaves each
 /// message in the DLQ, in the target, or in both. Exit status: 0 all done, 1 some messages

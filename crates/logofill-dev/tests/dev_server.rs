@@ -96,13 +96,13 @@ async fn a_report_closes_the_loop_through_queue_worker_and_bucket() {
             "/logo-misses",
             "text/plain;charset=UTF-8",
             Some(&dev.origin),
-            r#"{"company_ids":["acme","globex","initech","hooli","kakao","nobody"]}"#,
+            r#"{"company_ids":["acme","globex","initech","hooli","kakao","nobody","vandelay","massive"]}"#,
         ),
     )
     .await;
     assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
     let q = wait_idle(addr, Duration::from_secs(30)).await;
-    assert_eq!(q["sent_total"], 6);
+    assert_eq!(q["sent_total"], 8);
     assert!(q["dead_letter"].as_array().unwrap().is_empty(), "{q}");
 
     for (id, kind) in [
@@ -120,6 +120,19 @@ async fn a_report_closes_the_loop_through_queue_worker_and_bucket() {
             "{id}: {head}"
         );
         assert_eq!(&body[1..4], b"PNG", "{id}");
+    }
+    // The header's logo, not the flat favicon; the JSON-LD logo, not the 16 px icon.
+    for (id, source) in [
+        ("vandelay", "/sample-sites/vandelay/brand/vandelay-logo.svg"),
+        ("massive", "/sample-sites/massive/media/massive-dynamic.svg"),
+    ] {
+        let (status, head, _) = exchange(addr, get(&format!("/logos/{id}/256.png"))).await;
+        assert_eq!(status, 200, "{id}: {head}");
+        let head = head.to_ascii_lowercase();
+        assert!(
+            head.contains("x-amz-meta-kind: logo") && head.contains(source),
+            "{id}: {head}"
+        );
     }
     let (status, _, _) = exchange(addr, get("/logos/nobody/256.png")).await;
     assert_eq!(status, 404, "an unknown company gets nothing");

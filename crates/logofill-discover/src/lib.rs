@@ -11,7 +11,7 @@
 //! Safari `mask-icon`. `data:` URIs and inline `<svg>` are sources too, without a fetch.
 //! The page is read by a streaming tokenizer ([`page`]) as a browser reads it.
 //!
-//! # Why each ranking rule exists ([`score`])
+//! # Why each ranking rule exists ([`mod@score`])
 //! Declarations lie (a link that says 192x192 is a 16 px file; every SVG is not a mark), so
 //! the decision is made on what the fetched bytes turn out to be, reported by the caller's
 //! [`SourceCheck`] as [`Facts`]:

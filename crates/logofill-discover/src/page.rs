@@ -10,7 +10,7 @@
 //! What is collected:
 //! - `<link rel=icon|shortcut icon|apple-touch-icon[-precomposed]|mask-icon|manifest>`,
 //!   `<meta property=og:image|og:logo>`, and `itemprop=logo` on `<img>`, `<link>`, `<meta>`;
-//! - JSON-LD scripts (at most [`MAX_JSON_LD_BYTES`] each, [`MAX_JSON_LD_TOTAL`] in all);
+//! - JSON-LD scripts (at most 128 KiB each, [`MAX_JSON_LD_TOTAL`] in all);
 //! - the header logo: an `<img>` or inline `<svg>` inside `<header>`, `<nav>` or
 //!   `role=banner` (not inside `<footer>`), whose own class, id, alt, aria-label or src names
 //!   the logo, or that sits inside a home link (`<a href="/">`) or a logo-named wrapper of the

@@ -84,7 +84,7 @@ const PATH_PLATFORMS: &[&str] = &[
     "wa.me",
 ];
 
-/// The platform a homepage is hosted on, if it is one of [`PATH_PLATFORMS`].
+/// The platform a homepage is hosted on, if it is on the short list of path-tenant platforms.
 pub fn shared_platform(url: &Url) -> Option<String> {
     let domain = host_registrable_domain(url)?;
     PATH_PLATFORMS.contains(&domain.as_str()).then_some(domain)
