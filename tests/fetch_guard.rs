@@ -1160,7 +1160,7 @@ async fn nxdomain_is_permanent_and_a_failed_lookup_is_transient() {
     let gone = format!("http://gone.test:{port}/logo.png");
     match fetcher.get(&gone).await {
         Err(e @ FetchError::NoSuchHost { .. }) => {
-            assert!(!e.is_transient(), "{e}");
+            assert!(!e.is_retryable(), "{e}");
             assert!(e.to_string().contains("gone.test"), "names the host: {e}");
         }
         other => panic!("{gone}: expected NoSuchHost, got {other:?}"),
@@ -1168,7 +1168,7 @@ async fn nxdomain_is_permanent_and_a_failed_lookup_is_transient() {
     let flaky = format!("http://flaky.test:{port}/logo.png");
     match fetcher.get(&flaky).await {
         Err(e @ FetchError::Connect { .. }) => {
-            assert!(e.is_transient(), "{e}");
+            assert!(e.is_retryable(), "{e}");
             assert!(e.to_string().contains("SERVFAIL"), "{e}");
         }
         other => panic!("{flaky}: expected a transient Connect, got {other:?}"),

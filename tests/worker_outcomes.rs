@@ -469,3 +469,54 @@ async fn a_source_over_the_render_budget_is_refused_and_the_next_candidate_store
         report.attempts[0].result
     );
 }
+
+/// An encoder failure says nothing about the source: the message is retried (the record fails
+/// back to SQS) and nothing is stored, not a placeholder. Runs on the in-memory bucket with the
+/// real helper process answering an encoder error for inputs named `fault:encode`.
+#[tokio::test]
+async fn an_encoder_failure_is_retried_not_turned_into_a_placeholder() {
+    let site = FixtureSite::start().await;
+    site.page("/acme/fault:encode.png", Page::ok("image/png", png_logo()));
+    let directory = logofill_core::directory::JsonlDirectory::parse(
+        "test",
+        &serde_json::json!({"id": "acme", "name": "Acme", "logo_url": site.url("/acme/fault:encode.png")})
+            .to_string(),
+    );
+    let mut settings =
+        WorkerSettings::with_defaults("logos", DirectorySource::File("/unused".into()));
+    settings.allow_loopback_sources = true;
+    let worker = LogoWorker::new(
+        directory,
+        logofill_core::store::MemoryStore::new(),
+        fetcher(&settings).unwrap(),
+        Renderer::sandboxed(
+            pipeline(&settings).unwrap(),
+            RenderPool::new(
+                HelperCommand::program(logofill_tests::workspace_binary("logofill-render-helper"))
+                    .env("LOGOFILL_RENDER_FAULT", "1"),
+                pipeline(&settings).unwrap().options(),
+                RenderBudget {
+                    timeout: Duration::from_secs(3),
+                    memory_bytes: 128 << 20,
+                },
+                1,
+            ),
+        ),
+        service_options(&settings),
+    );
+    let report = worker
+        .process_company(&CompanyId::parse("acme").unwrap())
+        .await;
+    assert!(
+        matches!(&report.outcome, Outcome::Retry { reason } if reason.contains("scripted encoder failure")),
+        "{:?}",
+        report.outcome
+    );
+    assert!(report.outcome.is_failure(), "the record goes back to SQS");
+    assert!(
+        report.written.is_empty(),
+        "nothing stored: {:?}",
+        report.written
+    );
+    assert!(worker.store().get("logos/acme/256.png").is_none());
+}

@@ -33,6 +33,13 @@ pub enum CompanyIdError {
     },
 }
 
+impl CompanyIdError {
+    /// An id that breaks the rules always will: never retryable.
+    pub fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
 /// Quote untrusted text for an error message: escaped, and cut so a hostile input cannot
 /// flood the logs or the response body.
 pub fn shown(raw: &str) -> String {

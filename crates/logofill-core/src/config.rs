@@ -33,6 +33,13 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// A bad setting stays bad until someone changes it: never retryable.
+    pub fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
 /// Where variables come from.
 pub trait Env {
     fn get(&self, name: &str) -> Option<String>;

@@ -51,7 +51,7 @@ pub enum DirectoryError {
 }
 
 impl DirectoryError {
-    pub fn is_transient(&self) -> bool {
+    pub fn is_retryable(&self) -> bool {
         matches!(self, DirectoryError::Unavailable { .. })
     }
 }
@@ -289,7 +289,7 @@ impl<F: Fetcher> HttpDirectory<F> {
         match self.fetcher.get(&url).await {
             Ok(response) => CompanyRecord::from_json(&response.body, Some(id)).map(Some),
             Err(FetchError::Status { status: 404, .. }) => Ok(None),
-            Err(e) if e.is_transient() => Err(DirectoryError::Unavailable {
+            Err(e) if e.is_retryable() => Err(DirectoryError::Unavailable {
                 directory: self.template.clone(),
                 detail: e.to_string(),
             }),

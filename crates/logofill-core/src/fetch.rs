@@ -85,7 +85,7 @@ pub enum FetchError {
 impl FetchError {
     /// A failure that may go away by itself: timeouts, connection trouble, 5xx, 429.
     /// Everything else is a property of the source and retrying will not change it.
-    pub fn is_transient(&self) -> bool {
+    pub fn is_retryable(&self) -> bool {
         match self {
             FetchError::Timeout { .. } | FetchError::Connect { .. } => true,
             FetchError::Status { status, .. } => *status >= 500 || *status == 429,
@@ -305,27 +305,27 @@ mod tests {
             url: url.clone(),
             detail: "10 s".into()
         }
-        .is_transient());
+        .is_retryable());
         assert!(FetchError::Status {
             url: url.clone(),
             status: 503
         }
-        .is_transient());
+        .is_retryable());
         assert!(FetchError::Status {
             url: url.clone(),
             status: 429
         }
-        .is_transient());
+        .is_retryable());
         assert!(!FetchError::Status {
             url: url.clone(),
             status: 404
         }
-        .is_transient());
+        .is_retryable());
         assert!(!FetchError::TooLarge {
             url: url.clone(),
             limit_bytes: 1
         }
-        .is_transient());
+        .is_retryable());
         assert_eq!(
             FetchError::TooLarge {
                 url: "https://acme.example/logo.png".into(),
@@ -339,12 +339,12 @@ mod tests {
             url: url.clone(),
             reason: "loopback".into()
         }
-        .is_transient());
+        .is_retryable());
         let gone = FetchError::NoSuchHost {
             url,
             host: "gone.example".into(),
         };
-        assert!(!gone.is_transient(), "NXDOMAIN is a property of the source");
+        assert!(!gone.is_retryable(), "NXDOMAIN is a property of the source");
         assert!(gone.to_string().contains("gone.example"), "{gone}");
     }
 }

@@ -39,6 +39,13 @@ pub enum MessageError {
     UnsupportedVersion { found: u64 },
 }
 
+impl MessageError {
+    /// A body that does not parse never will: never retryable (it goes to the dead-letter queue).
+    pub fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Wire<'a> {
     v: u64,

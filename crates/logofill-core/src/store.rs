@@ -67,6 +67,15 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Network trouble, throttling, a 5xx may pass by itself; a refusal (access denied, no such
+    /// bucket) needs an operator. Either way the message is not acknowledged: a retryable error
+    /// is retried by SQS, a refusal ends in the dead-letter queue for a person.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
+}
+
 /// Read and write logo objects.
 pub trait LogoStore: Send + Sync {
     /// `Ok(None)` when the object does not exist.

@@ -91,6 +91,8 @@ pub enum DevError {
     },
     #[error("cannot set up the dev runner: {0}")]
     Setup(String),
+    #[error("cannot set up the dev runner: {0}")]
+    Wiring(#[from] logofill_worker::wiring::WiringError),
     #[error("the dev server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -148,9 +150,12 @@ pub fn sample_site_fetcher(
     settings: &WorkerSettings,
     own: SocketAddr,
     extra: &[SocketAddr],
-) -> anyhow::Result<Arc<GuardedFetcher>> {
+) -> Result<Arc<GuardedFetcher>, DevError> {
     let loopback = LoopbackAccess::only(std::iter::once(own).chain(extra.iter().copied()));
-    Ok(Arc::new(fetcher(settings)?.with_loopback(loopback)?))
+    let fetcher = fetcher(settings)?
+        .with_loopback(loopback)
+        .map_err(|e| DevError::Setup(e.to_string()))?;
+    Ok(Arc::new(fetcher))
 }
 
 /// Bind, start serving and the worker loop, and seed the bucket. Returns once ready.
@@ -177,8 +182,7 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     let mut settings =
         WorkerSettings::with_defaults("dev", DirectorySource::File(PathBuf::from("sample")));
     settings.concurrency = options.concurrency;
-    let setup = |e: anyhow::Error| DevError::Setup(format!("{e:#}"));
-    let pipeline = pipeline(&settings).map_err(setup)?;
+    let pipeline = pipeline(&settings)?;
     let renderer = match &options.render_helper {
         Some(command) => Renderer::sandboxed(
             pipeline.clone(),
@@ -198,7 +202,7 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     let worker: Arc<DevWorker> = Arc::new(LogoWorker::new(
         JsonlDirectory::parse("sample companies", &directory_text),
         store.clone(),
-        sample_site_fetcher(&settings, addr, &options.extra_loopback_sources).map_err(setup)?,
+        sample_site_fetcher(&settings, addr, &options.extra_loopback_sources)?,
         renderer,
         service_options(&settings),
     ));

@@ -61,7 +61,7 @@ impl<T> Search<T> {
                 return;
             }
         }
-        if e.is_transient() && self.transient.is_none() {
+        if e.is_retryable() && self.transient.is_none() {
             self.transient = Some(e.to_string());
         }
     }

@@ -26,6 +26,13 @@ pub enum LookupError {
     Temporary(String),
 }
 
+impl LookupError {
+    /// A failed lookup may work later; a name that does not exist will not.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, LookupError::Temporary(_))
+    }
+}
+
 /// A lookup in progress.
 pub type Lookup = Pin<Box<dyn Future<Output = Result<Vec<IpAddr>, LookupError>> + Send>>;
 

@@ -7,8 +7,8 @@ use logofill_core::units::{Bytes, ExactBytes};
 
 /// Everything that can go wrong turning bytes into a variant set.
 ///
-/// [`ImageError::is_permanent`] tells a caller whether the *source* is unusable (bad image, over
-/// a limit): retrying the same bytes cannot help, so the worker stores a placeholder instead.
+/// [`ImageError::is_retryable`] is false when the *source* is unusable (bad image, over a
+/// limit): retrying the same bytes cannot help, so the worker stores a placeholder instead.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ImageError {
@@ -236,10 +236,12 @@ pub enum ImageError {
 }
 
 impl ImageError {
-    /// True when the source itself is unusable: retrying the same bytes cannot succeed, so the
-    /// caller should fall back to a placeholder. False for configuration and encoder failures.
-    pub fn is_permanent(&self) -> bool {
-        !matches!(
+    /// True for configuration and encoder failures, which say nothing about the source: the
+    /// same bytes may render on another try. False when the source itself is unusable (retrying
+    /// the same bytes cannot succeed), so the caller falls back to the next source or a
+    /// placeholder.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
             self,
             ImageError::InvalidOptions(_) | ImageError::Encode { .. }
         )
@@ -373,6 +375,6 @@ mod tests {
             e.to_string(),
             "logo.png is 20000x20000 = 400 megapixels, over the 16 megapixel limit"
         );
-        assert!(e.is_permanent());
+        assert!(!e.is_retryable());
     }
 }

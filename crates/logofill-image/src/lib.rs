@@ -5,7 +5,7 @@
 //! - The format comes from the bytes (magic numbers), never from a file name or a Content-Type.
 //! - Every limit ([`PipelineLimits`]) is checked from the header, before the decoder allocates
 //!   the image, so a decompression bomb costs a header parse and nothing more.
-//! - Errors say whether the source is unusable ([`ImageError::is_permanent`]): the worker turns
+//! - Errors say whether the source is unusable (not [`ImageError::is_retryable`]): the worker turns
 //!   those into placeholders instead of retrying.
 //! - CPU work is synchronous and [`Pipeline`] is `Send + Sync`; async callers use
 //!   `spawn_blocking`.

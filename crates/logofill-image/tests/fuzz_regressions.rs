@@ -16,7 +16,7 @@ fn corrupt_webp(fixture_name: &str, name: &str) -> String {
         matches!(e, ImageError::Corrupt { format: "WebP", .. }),
         "{e:?}"
     );
-    assert!(e.is_permanent());
+    assert!(!e.is_retryable());
     e.to_string()
 }
 
@@ -82,7 +82,7 @@ fn svg_fuzz_findings_give_a_result_not_a_panic() {
             std::panic::catch_unwind(|| pipeline_with(&[16, 48]).render("fuzz.svg", &bytes));
         let result = result.unwrap_or_else(|_| panic!("{} panicked", path.display()));
         if let Err(e) = result {
-            assert!(e.is_permanent(), "{}: {e}", path.display());
+            assert!(!e.is_retryable(), "{}: {e}", path.display());
             assert!(
                 !e.to_string().contains("decoder failed"),
                 "{}: {e}",

@@ -102,7 +102,7 @@ fn refused_by(
     );
     assert_eq!(e.to_string(), message);
     assert_eq!(e.code(), code);
-    assert!(e.is_permanent(), "{e:?}");
+    assert!(!e.is_retryable(), "{e:?}");
     assert!(m.elapsed.as_millis() < max_ms, "took {:?}", m.elapsed);
     assert!(m.peak < max_bytes, "allocated {} bytes at peak", m.peak);
 }
@@ -274,7 +274,7 @@ fn use_cycle_is_refused() {
     );
     let e = default_pipeline().render("cycle.svg", &bytes).unwrap_err();
     assert_eq!(e.code(), "svg_use_cycle", "{e}");
-    assert!(e.is_permanent());
+    assert!(!e.is_retryable());
 }
 
 #[test]
@@ -821,7 +821,7 @@ fn refused_within(name: &str, bytes: &[u8], code: Option<&str>, max_ms: u128, ma
     if let Some(code) = code {
         assert_eq!(e.code(), code, "{e}");
     }
-    assert!(e.is_permanent(), "{e:?}");
+    assert!(!e.is_retryable(), "{e:?}");
     assert!(m.elapsed.as_millis() < max_ms, "took {:?}", m.elapsed);
     assert!(m.peak < max_bytes, "allocated {} bytes at peak", m.peak);
 }

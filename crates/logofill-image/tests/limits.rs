@@ -56,7 +56,7 @@ fn input_bytes_boundary() {
             n - 1
         )
     );
-    assert!(e.is_permanent());
+    assert!(!e.is_retryable());
 }
 
 #[test]
@@ -96,7 +96,7 @@ fn pixel_boundary() {
         "{e}"
     );
     assert!(e.to_string().starts_with("logo.png is 100x50 = "), "{e}");
-    assert!(e.is_permanent());
+    assert!(!e.is_retryable());
 }
 
 /// The pixel limit is checked from the header for every raster format, not only PNG.
@@ -195,7 +195,7 @@ fn decode_allocation_boundary() {
         e.to_string(),
         "logo.png needs 19.5 KiB to decode, over the 19.5 KiB decoder allocation limit"
     );
-    assert!(e.is_permanent());
+    assert!(!e.is_retryable());
 
     // JPEG: 40x25 RGB is 3,000 bytes of output (baseline: no coefficient buffer).
     let jpeg = encode_with(
@@ -353,7 +353,7 @@ fn svg_size_and_node_boundaries() {
         matches!(e, ImageError::SvgTooManyNodes { limit: 3, .. }),
         "{e}"
     );
-    assert!(e.is_permanent());
+    assert!(!e.is_retryable());
 }
 
 #[test]
@@ -367,7 +367,7 @@ fn billion_laughs_stops_at_the_node_limit() {
     let e = pipeline_with(&[64])
         .render("lol.svg", svg.as_bytes())
         .unwrap_err();
-    assert!(e.is_permanent(), "{e}");
+    assert!(!e.is_retryable(), "{e}");
 }
 
 #[test]
@@ -409,7 +409,7 @@ fn degenerate_inputs_have_clear_errors() {
     for (name, bytes, want) in cases {
         let e = p.render(name, &bytes).unwrap_err();
         assert!(e.to_string().starts_with(want), "{name}: got {e:?} / {e}");
-        assert!(e.is_permanent(), "{name}");
+        assert!(!e.is_retryable(), "{name}");
     }
 }
 
@@ -424,7 +424,7 @@ fn truncated_inputs_are_refused_not_padded() {
     );
     assert!(e.to_string().starts_with("cut.png is "), "{e}");
     let e = p.render("cut.png", &png[..20]).unwrap_err();
-    assert!(e.is_permanent(), "{e}");
+    assert!(!e.is_retryable(), "{e}");
 
     let gif = encode_with(
         &rgba_image(30, 30, |x, _| [x as u8 * 8, 0, 0, 255]),
@@ -432,7 +432,7 @@ fn truncated_inputs_are_refused_not_padded() {
     );
     let e = p.render("cut.gif", &gif[..gif.len() / 2]).unwrap_err();
     assert!(
-        e.is_permanent() && e.to_string().starts_with("cut.gif is "),
+        !e.is_retryable() && e.to_string().starts_with("cut.gif is "),
         "{e}"
     );
 
@@ -453,7 +453,7 @@ fn invalid_options_are_not_permanent_source_errors() {
         })
         .unwrap_err();
         assert!(matches!(e, ImageError::InvalidOptions(_)), "{e}");
-        assert!(!e.is_permanent());
+        assert!(e.is_retryable());
     }
     let p = Pipeline::new(PipelineOptions {
         sizes: vec![256, 64, 64, 128],

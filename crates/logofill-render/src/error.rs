@@ -96,7 +96,7 @@ impl RenderError {
         RenderError::Refused {
             code: e.code().to_string(),
             message: e.to_string(),
-            permanent: e.is_permanent(),
+            permanent: !e.is_retryable(),
         }
     }
 }

@@ -72,7 +72,7 @@ where
         let mut reply = Vec::new();
         match render(&pipeline, &name, &bytes) {
             Ok(set) => wire::write_rendered(&mut reply, &set)?,
-            Err(e) => wire::write_refused(&mut reply, e.code(), &e.to_string(), e.is_permanent())?,
+            Err(e) => wire::write_refused(&mut reply, e.code(), &e.to_string(), !e.is_retryable())?,
         }
         drop(bytes);
         output.write_all(&(reply.len() as u64).to_le_bytes())?;

@@ -15,6 +15,22 @@ use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
 use crate::config::{DirectorySource, WorkerSettings};
 use crate::service::{LogoWorker, ServiceOptions};
 
+/// Why an adapter could not be built from the settings: a start-up error, named by what was
+/// being built.
+#[derive(Debug, thiserror::Error)]
+pub enum WiringError {
+    #[error("the fetcher could not be built: {0}")]
+    Fetcher(#[from] logofill_fetch::fetcher::BuildError),
+    #[error("the image pipeline could not be built: {0}")]
+    Pipeline(#[from] logofill_image::ImageError),
+    #[error("the render helper (this executable) could not be found: {0}")]
+    HelperExecutable(#[from] std::io::Error),
+    #[error("the company directory could not be opened: {0}")]
+    Directory(#[from] DirectoryError),
+    #[error("an s3:// directory needs AWS access")]
+    DirectoryNeedsAws,
+}
+
 /// One of the three directory adapters, chosen by `LOGOFILL_DIRECTORY`.
 pub enum AnyDirectory {
     File(JsonlDirectory),
@@ -33,7 +49,7 @@ impl CompanyDirectory for AnyDirectory {
 }
 
 /// The guarded fetcher for these settings.
-pub fn fetcher(settings: &WorkerSettings) -> anyhow::Result<Arc<GuardedFetcher>> {
+pub fn fetcher(settings: &WorkerSettings) -> Result<Arc<GuardedFetcher>, WiringError> {
     let options = FetchOptions {
         connect_timeout: settings.fetch_connect_timeout,
         total_timeout: settings.fetch_timeout,
@@ -46,7 +62,7 @@ pub fn fetcher(settings: &WorkerSettings) -> anyhow::Result<Arc<GuardedFetcher>>
 }
 
 /// The image pipeline for these settings.
-pub fn pipeline(settings: &WorkerSettings) -> anyhow::Result<Arc<Pipeline>> {
+pub fn pipeline(settings: &WorkerSettings) -> Result<Arc<Pipeline>, WiringError> {
     let mut options = PipelineOptions {
         sizes: settings.sizes.clone(),
         trim: settings.trim.then(TrimOptions::default),
@@ -60,7 +76,7 @@ pub fn pipeline(settings: &WorkerSettings) -> anyhow::Result<Arc<Pipeline>> {
 
 /// The renderer for these settings: warm helper processes (this binary, re-executed) under the
 /// render budget, as many as the memory plan has slots.
-pub fn renderer(settings: &WorkerSettings) -> anyhow::Result<Renderer> {
+pub fn renderer(settings: &WorkerSettings) -> Result<Renderer, WiringError> {
     let pipeline = pipeline(settings)?;
     let pool = RenderPool::new(
         HelperCommand::current_exe()?,
@@ -79,7 +95,7 @@ pub fn directory(
     settings: &WorkerSettings,
     fetcher: Arc<GuardedFetcher>,
     s3: Option<aws_sdk_s3::Client>,
-) -> anyhow::Result<AnyDirectory> {
+) -> Result<AnyDirectory, WiringError> {
     Ok(match &settings.directory {
         DirectorySource::File(path) => {
             let directory = JsonlDirectory::load(path)?;
@@ -90,8 +106,7 @@ pub fn directory(
             AnyDirectory::File(directory)
         }
         DirectorySource::S3(uri) => {
-            let client =
-                s3.ok_or_else(|| anyhow::anyhow!("an s3:// directory needs AWS access"))?;
+            let client = s3.ok_or(WiringError::DirectoryNeedsAws)?;
             AnyDirectory::S3(S3Directory::from_uri(client, uri)?)
         }
         DirectorySource::Http(template) => {
@@ -121,7 +136,7 @@ pub type LambdaWorker = LogoWorker<AnyDirectory, S3Store, Arc<GuardedFetcher>>;
 pub async fn lambda_worker(
     settings: &WorkerSettings,
     sdk: &aws_config::SdkConfig,
-) -> anyhow::Result<LambdaWorker> {
+) -> Result<LambdaWorker, WiringError> {
     let s3 = s3_client(sdk);
     let fetcher = fetcher(settings)?;
     let directory = directory(settings, fetcher.clone(), Some(s3.clone()))?;

@@ -1,7 +1,8 @@
 //! A render helper on its own, for the crate's tests: the production binaries serve helpers
 //! themselves. With `LOGOFILL_RENDER_FAULT` set it misbehaves on purpose for inputs named
 //! `...fault:<mode>...` (spin, alloc, stack, abort, exit), so the pool's handling of each death is
-//! tested against a real process.
+//! tested against a real process; `encode` answers with an encoder failure and `env` with the
+//! names of its environment variables.
 
 fn main() {
     let fault = std::env::var("LOGOFILL_RENDER_FAULT").is_ok();
@@ -9,6 +10,15 @@ fn main() {
         if fault {
             // The mode follows "fault:" anywhere in the name, so a test can put it in a URL.
             if let Some(mode) = name.split_once("fault:").map(|(_, m)| m) {
+                if mode.starts_with("encode") {
+                    // An encoder failure: says nothing about the source, so it is retryable.
+                    return Err(logofill_image::ImageError::Encode {
+                        name: name.to_string(),
+                        size: 256,
+                        format: "png",
+                        detail: "scripted encoder failure".into(),
+                    });
+                }
                 if mode == "env" {
                     // Answers with the names of the variables it was given.
                     let names: Vec<String> = std::env::vars_os()
