@@ -226,3 +226,76 @@ async fn process_company_shows_which_candidate_won_and_writes_the_set() {
 
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `logofill dev` as a newcomer meets it: a bad `--companies` line is warned about by file and
+/// line, the banner lists only what answers, logs to a pipe carry no colour codes, and a port in
+/// use is named once with its cause once.
+#[test]
+fn dev_names_skipped_lines_and_a_busy_port_once() {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch("dev");
+    let companies = dir.join("companies.jsonl");
+    std::fs::write(
+        &companies,
+        "{\"id\": \"acme\", \"name\": \"Acme\"}\n{\"id\": \"bad id\", \"name\": \"Bad\"}\n",
+    )
+    .unwrap();
+    let port = logofill_tests::free_port();
+    let mut child = Command::new(workspace_binary("logofill"))
+        .args(["dev", "--port", &port.to_string(), "--companies"])
+        .arg(&companies)
+        .arg("--bucket-dir")
+        .arg(dir.join("bucket"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut warned = None;
+    for line in stderr.lines().map_while(Result::ok).take(50) {
+        assert!(
+            !line.contains('\u{1b}'),
+            "no colour codes in a piped log: {line:?}"
+        );
+        if line.contains("company skipped") {
+            warned = Some(line);
+            break;
+        }
+    }
+    // The banner, whole, before anything else.
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let banner: Vec<String> = stdout
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.starts_with("Ctrl-C stops it"))
+        .collect();
+    let banner = banner.join("\n");
+    // A second dev on the same port: the address once, the cause once.
+    let second_bucket = dir.join("bucket2");
+    let busy = logofill(
+        &[
+            "dev",
+            "--port",
+            &port.to_string(),
+            "--bucket-dir",
+            second_bucket.to_str().unwrap(),
+        ],
+        None,
+    );
+    child.kill().unwrap();
+    assert!(!busy.status.success());
+    let said = text(&busy.stderr);
+    assert_eq!(said.matches("cannot listen on").count(), 1, "{said}");
+    assert_eq!(said.matches("in use").count(), 1, "{said}");
+    let _ = child.wait();
+    let warned = warned.expect("a warning for the bad line");
+    assert!(
+        warned.contains(&format!("{} line 2", companies.display())),
+        "{warned}"
+    );
+    assert!(banner.contains("logofill dev is running"), "{banner}");
+    assert!(
+        !banner.contains("sample-sites"),
+        "no sample sites with --companies: {banner}"
+    );
+}

@@ -45,9 +45,11 @@ pub struct DevArgs {
 
 impl DevArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        // Colour only for a terminal: a log redirected to a file carries no escape codes.
         tracing_subscriber::fmt()
             .with_max_level(self.log_level)
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_target(false)
             .init();
         let companies = match &self.companies {
@@ -59,6 +61,10 @@ impl DevArgs {
         };
         let options = DevOptions {
             companies,
+            companies_name: self
+                .companies
+                .as_ref()
+                .map_or_else(|| "sample companies".into(), |p| p.display().to_string()),
             addr: SocketAddr::from(([127, 0, 0, 1], self.port)),
             bucket_dir: self.bucket_dir,
             visibility_timeout: Duration::from_secs(self.visibility_timeout.max(1)),

@@ -57,6 +57,9 @@ pub struct DevOptions {
     /// The company directory as JSON Lines text (`{origin}` is replaced by this server's
     /// origin); `None` uses the shipped sample companies and seeds two of their logos.
     pub companies: Option<String>,
+    /// What the directory's problems are reported against (`--companies FILE`'s path), so a
+    /// skipped line is named by file and line.
+    pub companies_name: String,
     /// Loopback addresses besides this server's own that the worker may fetch from (a
     /// benchmark's fixture server); empty by default.
     pub extra_loopback_sources: Vec<SocketAddr>,
@@ -76,6 +79,7 @@ impl Default for DevOptions {
             batch_size: 10,
             concurrency: 4,
             companies: None,
+            companies_name: "sample companies".into(),
             extra_loopback_sources: Vec::new(),
             render_helper: None,
         }
@@ -84,10 +88,11 @@ impl Default for DevOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DevError {
-    #[error("cannot listen on {addr}: {source} (is another logofill dev running? pick another port with --port)")]
+    // The cause is in the message, not a `source`, so an error chain prints it once.
+    #[error("cannot listen on {addr}: {cause} (is another logofill dev running? pick another port with --port)")]
     Bind {
         addr: SocketAddr,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("cannot set up the dev runner: {0}")]
     Setup(String),
@@ -162,9 +167,9 @@ pub fn sample_site_fetcher(
 pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
-        .map_err(|source| DevError::Bind {
+        .map_err(|cause| DevError::Bind {
             addr: options.addr,
-            source,
+            cause,
         })?;
     let addr = listener.local_addr().map_err(DevError::Serve)?;
     let origin = format!("http://{addr}");
@@ -200,7 +205,13 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     };
     let store = FolderStore::new(&options.bucket_dir);
     let worker: Arc<DevWorker> = Arc::new(LogoWorker::new(
-        JsonlDirectory::parse("sample companies", &directory_text),
+        {
+            let directory = JsonlDirectory::parse(&options.companies_name, &directory_text);
+            for problem in directory.problems() {
+                tracing::warn!("company skipped: {problem}");
+            }
+            directory
+        },
         store.clone(),
         sample_site_fetcher(&settings, addr, &options.extra_loopback_sources)?,
         renderer,
@@ -283,6 +294,7 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
 /// Serve until Ctrl-C, printing what is where.
 pub async fn run(options: DevOptions) -> Result<(), DevError> {
     let bucket = options.bucket_dir.clone();
+    let samples = options.companies.is_none();
     let dev = start(options).await?;
     let origin = dev.origin.clone();
     println!("logofill dev is running on {origin}");
@@ -290,7 +302,9 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     println!("  report endpoint      POST {origin}/logo-misses");
     println!("  queue, in flight, DLQ {origin}/dev/queue");
     println!("  logos (the CDN)      {origin}/logos/{{company_id}}/{{size}}.png|webp  (bucket folder: {})", bucket.display());
-    println!("  sample websites      {origin}/sample-sites/");
+    if samples {
+        println!("  sample websites      {origin}/sample-sites/globex/ (and the others in the sample directory)");
+    }
     println!("  page snippet         {origin}/logofill.js");
     println!("Ctrl-C stops it; the bucket folder is kept.");
     let _ = tokio::signal::ctrl_c().await;
