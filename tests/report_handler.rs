@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use logofill_core::{
-    AllowedOrigins, MemoryQueue, QueueMessage, ReportConfig, ReportService, SystemClock,
+    AllowedOrigins, MemoryQueue, QueueMessage, ReportOptions, ReportService, SystemClock,
 };
 use logofill_report::handle_event;
 use logofill_tests::fixture;
@@ -14,7 +14,7 @@ type Service = ReportService<Arc<MemoryQueue>, SystemClock>;
 
 fn service() -> (Service, Arc<MemoryQueue>) {
     let queue = Arc::new(MemoryQueue::new("memory", false));
-    let config = ReportConfig::new(AllowedOrigins::parse("https://jobs.example.com").unwrap());
+    let config = ReportOptions::new(AllowedOrigins::parse("https://jobs.example.com").unwrap());
     (
         ReportService::new(queue.clone(), SystemClock::default(), config),
         queue,
@@ -140,7 +140,7 @@ fn an_unavailable_queue_answers_503_queue_unavailable_and_no_more() {
         "https://sqs.us-east-1.amazonaws.com/123456789012/logofill-reports",
         false,
     ));
-    let config = ReportConfig::new(AllowedOrigins::parse("https://jobs.example.com").unwrap());
+    let config = ReportOptions::new(AllowedOrigins::parse("https://jobs.example.com").unwrap());
     let svc = ReportService::new(queue.clone(), SystemClock::default(), config);
     queue.set_unavailable(true);
     let response = run(&svc, &event("apigw-v2-post-text.json"));

@@ -7,7 +7,7 @@ use logofill_aws::SqsQueue;
 use logofill_core::report::{HttpRequest, ReportBody, REPORT_PATH};
 use logofill_core::{
     AllowedOrigins, BatchEntryFailure, MessageQueue, OutgoingMessage, QueueError, QueueMessage,
-    ReportConfig, ReportService, SystemClock,
+    ReportOptions, ReportService, SystemClock,
 };
 use logofill_tests::{create_queue, drain_queue, sqs_client, MotoServer};
 use serde_json::Value;
@@ -38,7 +38,7 @@ fn service<Q: MessageQueue>(queue: Q) -> ReportService<Q, SystemClock> {
     ReportService::new(
         queue,
         SystemClock::default(),
-        ReportConfig::new(AllowedOrigins::Any),
+        ReportOptions::new(AllowedOrigins::Any),
     )
 }
 

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::terminal::{self, say};
 
-pub struct CompanyRun<'a> {
+pub struct CompanyArgs<'a> {
     pub company: &'a str,
     pub directory: &'a str,
     pub out: &'a Path,
@@ -27,7 +27,7 @@ pub struct CompanyRun<'a> {
     pub explain: bool,
 }
 
-pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
+pub fn run(args: CompanyArgs<'_>) -> anyhow::Result<ExitCode> {
     let company =
         CompanyId::parse(args.company).map_err(|e| anyhow!("--company {:?}: {e}", args.company))?;
     let source = DirectorySource::parse(args.directory).map_err(|e| anyhow!("--directory: {e}"))?;
@@ -50,7 +50,7 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let report = runtime.block_on(async {
+    let run = runtime.block_on(async {
         let s3 = match settings.directory {
             DirectorySource::S3(_) => Some(logofill_aws::s3_client(
                 &logofill_aws::sdk_config(logofill_aws::AwsTimeouts::default()).await,
@@ -72,11 +72,11 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
     })?;
 
     let ok = matches!(
-        report.outcome,
+        run.outcome,
         Outcome::Stored { .. } | Outcome::Placeholder { .. } | Outcome::Blocked { .. }
     );
     if args.json {
-        let attempts: Vec<_> = report
+        let attempts: Vec<_> = run
             .attempts
             .iter()
             .map(|a| {
@@ -97,22 +97,22 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
                 &json!({
                     "company_id": company.as_str(),
                     "ok": ok,
-                    "outcome": report.outcome.name(),
-                    "detail": report.outcome.detail(),
+                    "outcome": run.outcome.name(),
+                    "detail": run.outcome.detail(),
                     "attempts": attempts,
-                    "redirect": report.redirect.as_ref().map(|(from, to)| json!({"from": from, "to": to})),
-                    "written": report.written,
+                    "redirect": run.redirect.as_ref().map(|(from, to)| json!({"from": from, "to": to})),
+                    "written": run.written,
                     "ms": {
-                        "fetch": report.timings.fetch.as_secs_f64() * 1000.0,
-                        "render": report.timings.render.as_secs_f64() * 1000.0,
-                        "store": report.timings.store.as_secs_f64() * 1000.0,
+                        "fetch": run.timings.fetch.as_secs_f64() * 1000.0,
+                        "render": run.timings.render.as_secs_f64() * 1000.0,
+                        "store": run.timings.store.as_secs_f64() * 1000.0,
                     },
                 }),
                 false
             )?
         );
     } else {
-        match &report.record {
+        match &run.record {
             Some(r) => say!(
                 "company  {} ({:?}) homepage={} logo_url={}",
                 r.id.as_str(),
@@ -123,9 +123,9 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
             None => say!("company  {} (no usable record)", company.as_str()),
         }
         if args.explain {
-            explain_table(&report.attempts);
+            explain_table(&run.attempts);
         } else {
-            for (i, a) in report.attempts.iter().enumerate() {
+            for (i, a) in run.attempts.iter().enumerate() {
                 let mark = if a.result.starts_with("used") {
                     "WON "
                 } else {
@@ -140,22 +140,18 @@ pub fn run(args: CompanyRun<'_>) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        if let Some((from, to)) = &report.redirect {
+        if let Some((from, to)) = &run.redirect {
             say!("redirect {from} -> {to} (another registrable domain)");
         }
-        say!(
-            "outcome  {}: {}",
-            report.outcome.name(),
-            report.outcome.detail()
-        );
-        for key in &report.written {
+        say!("outcome  {}: {}", run.outcome.name(), run.outcome.detail());
+        for key in &run.written {
             say!("wrote    {}", args.out.join(key).display());
         }
         say!(
             "time     fetch {:.1} ms, render {:.1} ms, store {:.1} ms",
-            report.timings.fetch.as_secs_f64() * 1000.0,
-            report.timings.render.as_secs_f64() * 1000.0,
-            report.timings.store.as_secs_f64() * 1000.0
+            run.timings.fetch.as_secs_f64() * 1000.0,
+            run.timings.render.as_secs_f64() * 1000.0,
+            run.timings.store.as_secs_f64() * 1000.0
         );
     }
     Ok(if ok {

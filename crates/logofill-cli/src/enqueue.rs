@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use logofill_aws::{sdk_config, AwsTimeouts, SqsQueue};
-use logofill_core::{AllowedOrigins, CompanyId, Origin, ReportConfig, ReportService, SystemClock};
+use logofill_core::{AllowedOrigins, CompanyId, Origin, ReportOptions, ReportService, SystemClock};
 use serde_json::json;
 
 use crate::terminal::{self, say, tell};
@@ -82,7 +82,7 @@ impl EnqueueArgs {
             let service = ReportService::new(
                 queue,
                 SystemClock::default(),
-                ReportConfig::new(AllowedOrigins::List(Vec::new())),
+                ReportOptions::new(AllowedOrigins::List(Vec::new())),
             );
             service.enqueue(ids, Origin::Backfill).await
         });

@@ -108,7 +108,7 @@ pub struct ProcessArgs {
 impl ProcessArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         if let (Some(company), Some(directory)) = (&self.company, &self.directory) {
-            return crate::company::run(crate::company::CompanyRun {
+            return crate::company::run(crate::company::CompanyArgs {
                 company,
                 directory,
                 out: &self.out,

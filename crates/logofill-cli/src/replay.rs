@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use logofill_replay::archive::{self, ExportOptions, ImportOptions};
 use logofill_replay::filter::format_duration;
 use logofill_replay::inspect;
-use logofill_replay::{parse_duration, Filter, MoveOptions, MoveReport, SqsQueues, StopReason};
+use logofill_replay::{parse_duration, Filter, MoveOptions, MoveSummary, SqsQueues, StopReason};
 
 use crate::terminal::{self, say, tell};
 
@@ -502,7 +502,7 @@ impl MoveArgs {
         let stop = stop_on_ctrl_c();
         let mut progress: Option<Progress> = None;
         let verb = if self.dry_run { "listed" } else { "moved" };
-        let mut on_progress = |r: &MoveReport| match &mut progress {
+        let mut on_progress = |r: &MoveSummary| match &mut progress {
             None => {
                 announce(r, &options);
                 let total = self
@@ -529,7 +529,7 @@ impl MoveArgs {
 }
 
 /// What the run is about to do, before it does it.
-fn announce(r: &MoveReport, o: &MoveOptions) {
+fn announce(r: &MoveSummary, o: &MoveOptions) {
     let mut what = Vec::new();
     if !o.filter.companies.is_empty() {
         what.push(format!(
@@ -575,7 +575,7 @@ fn announce(r: &MoveReport, o: &MoveOptions) {
     );
 }
 
-fn print_move(r: &MoveReport) {
+fn print_move(r: &MoveSummary) {
     for p in &r.planned {
         say!(
             "would move {}  company {}  sent {}{}{}",

@@ -4,6 +4,14 @@
 //! around what lives here. Anything that talks to the outside world (SQS, S3, HTTP) does so
 //! through a narrow trait defined in this crate (a *port*); the AWS adapters live in
 //! `logofill-aws`, and each port has an in-memory twin here for the dev runner and tests.
+//!
+//! Names used across the crates:
+//! - a *report* is only the page's miss report (`POST /logo-misses`, [`report`]); what a run
+//!   produced is a *summary* (`BatchSummary`, `MoveSummary`) or a *run* (`CompanyRun`);
+//! - `*Settings` is what a binary reads from its environment, in its `config` module
+//!   (`WorkerSettings`, `ReportSettings`; [`config`] holds the parsing);
+//! - `*Options` is what a component is built with (`PipelineOptions`, `FetchOptions`,
+//!   [`ReportOptions`], `DevOptions`), whoever fills them in.
 
 pub mod clock;
 pub mod company;
@@ -26,6 +34,6 @@ pub use fetch::{FetchError, Fetched, Fetcher, MemoryFetcher};
 pub use message::{MessageError, Origin, QueueMessage};
 pub use queue::{BatchEntryFailure, MemoryQueue, MessageQueue, OutgoingMessage, QueueError};
 pub use report::{
-    AllowedOrigins, HttpRequest, HttpResponse, ReportBody, ReportConfig, ReportCounts,
+    AllowedOrigins, HttpRequest, HttpResponse, ReportBody, ReportOptions, ReportCounts,
     ReportLimits, ReportService,
 };

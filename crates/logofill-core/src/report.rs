@@ -117,7 +117,7 @@ impl AllowedOrigins {
 
 /// Everything the report service is configured with.
 #[derive(Debug, Clone)]
-pub struct ReportConfig {
+pub struct ReportOptions {
     pub allowed_origins: AllowedOrigins,
     pub dedup_ttl: Duration,
     pub dedup_capacity: NonZeroUsize,
@@ -125,9 +125,9 @@ pub struct ReportConfig {
     pub retry_after_secs: u32,
 }
 
-impl ReportConfig {
+impl ReportOptions {
     pub fn new(allowed_origins: AllowedOrigins) -> Self {
-        ReportConfig {
+        ReportOptions {
             allowed_origins,
             dedup_ttl: DEFAULT_DEDUP_TTL,
             dedup_capacity: NonZeroUsize::new(DEFAULT_DEDUP_CAPACITY).expect("non-zero"),
@@ -236,12 +236,12 @@ struct ReportPayload {
 pub struct ReportService<Q, C> {
     queue: Q,
     clock: C,
-    config: ReportConfig,
+    config: ReportOptions,
     recent: Mutex<RecentIds>,
 }
 
 impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
-    pub fn new(queue: Q, clock: C, config: ReportConfig) -> Self {
+    pub fn new(queue: Q, clock: C, config: ReportOptions) -> Self {
         let recent = Mutex::new(RecentIds::new(config.dedup_ttl, config.dedup_capacity));
         ReportService {
             queue,
@@ -255,7 +255,7 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
         &self.queue
     }
 
-    pub fn config(&self) -> &ReportConfig {
+    pub fn config(&self) -> &ReportOptions {
         &self.config
     }
 

@@ -29,7 +29,7 @@ type Harness = (
 fn service(fifo: bool) -> Harness {
     let queue = Arc::new(MemoryQueue::new("memory", fifo));
     let clock = clock();
-    let config = ReportConfig::new(AllowedOrigins::parse(ORIGIN).unwrap());
+    let config = ReportOptions::new(AllowedOrigins::parse(ORIGIN).unwrap());
     (
         ReportService::new(queue.clone(), clock.clone(), config),
         queue,
@@ -298,7 +298,7 @@ fn repeats_inside_a_request_and_across_requests_are_dropped() {
 #[test]
 fn the_cache_is_bounded_by_capacity() {
     let queue = Arc::new(MemoryQueue::new("memory", false));
-    let mut config = ReportConfig::new(AllowedOrigins::Any);
+    let mut config = ReportOptions::new(AllowedOrigins::Any);
     config.dedup_capacity = NonZeroUsize::new(2).unwrap();
     let svc = ReportService::new(queue.clone(), clock(), config);
     block(svc.handle(post(r#"{"company_ids": ["a", "b", "c"]}"#)));
@@ -382,7 +382,7 @@ fn a_503_says_queue_unavailable_and_leaves_the_queue_and_its_error_to_the_log() 
         "https://sqs.eu-west-1.amazonaws.com/123456789012/logofill-reports",
         false,
     ));
-    let config = ReportConfig::new(AllowedOrigins::parse(ORIGIN).unwrap());
+    let config = ReportOptions::new(AllowedOrigins::parse(ORIGIN).unwrap());
     let svc = ReportService::new(queue.clone(), clock(), config);
     queue.set_unavailable(true);
     let log = CapturedLog::default();
@@ -475,7 +475,7 @@ fn posts_from_unlisted_origins_are_refused_and_wildcard_only_when_configured() {
     let svc = ReportService::new(
         MemoryQueue::new("m", false),
         clock(),
-        ReportConfig::new(AllowedOrigins::Any),
+        ReportOptions::new(AllowedOrigins::Any),
     );
     let req = HttpRequest {
         origin: Some("https://anywhere.example"),

@@ -30,7 +30,7 @@ use logofill_core::directory::JsonlDirectory;
 use logofill_core::local_queue::LocalQueue;
 use logofill_core::report::{BodySize, HttpRequest, ReportBody};
 use logofill_core::store::FolderStore;
-use logofill_core::{AllowedOrigins, CompanyId, ReportConfig, ReportService, SystemClock};
+use logofill_core::{AllowedOrigins, CompanyId, ReportOptions, ReportService, SystemClock};
 use logofill_fetch::{GuardedFetcher, LoopbackAccess};
 use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
 use logofill_worker::wiring::{fetcher, pipeline, service_options};
@@ -246,7 +246,7 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
         report: ReportService::new(
             queue.clone(),
             SystemClock::default(),
-            ReportConfig::new(allowed),
+            ReportOptions::new(allowed),
         ),
         queue: queue.clone(),
         store: store.clone(),

@@ -17,7 +17,7 @@ use std::io::{self, BufReader, BufWriter, Write};
 
 use logofill_image::{ImageError, Pipeline, PipelineOptions, RenderedSet};
 
-use crate::wire::{self, HelperConfig};
+use crate::wire::{self, HelperOptions};
 
 /// The first argument that turns a logofill binary into a render helper.
 pub const HELPER_ARG: &str = "__logofill-render-helper";
@@ -83,7 +83,7 @@ where
 }
 
 /// The pipeline the parent asked for.
-pub(crate) fn pipeline_for(config: &HelperConfig) -> Result<Pipeline, ImageError> {
+pub(crate) fn pipeline_for(config: &HelperOptions) -> Result<Pipeline, ImageError> {
     let mut options = PipelineOptions {
         sizes: config.sizes.clone(),
         trim: config.trim.clone(),
@@ -99,9 +99,9 @@ pub(crate) fn pipeline_for(config: &HelperConfig) -> Result<Pipeline, ImageError
 mod limits {
     use std::io;
 
-    use crate::wire::HelperConfig;
+    use crate::wire::HelperOptions;
 
-    pub(super) fn apply(config: &HelperConfig) -> io::Result<()> {
+    pub(super) fn apply(config: &HelperOptions) -> io::Result<()> {
         set(libc::RLIMIT_CORE, 0, 0)?;
         let mapped = mapped_bytes()?;
         let ceiling = mapped.saturating_add(config.memory_bytes);

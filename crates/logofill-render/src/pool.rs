@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::{BudgetLimit, RenderError};
 use crate::helper::{EXIT_PROTOCOL, HELPER_ARG};
-use crate::wire::{self, HelperConfig, Reply};
+use crate::wire::{self, HelperOptions, Reply};
 
 /// How long a new helper may take to start and apply its limits.
 pub const HELPER_START_TIMEOUT: Duration = Duration::from_secs(5);
@@ -95,7 +95,7 @@ pub struct RenderPool {
 
 struct Inner {
     command: HelperCommand,
-    config: HelperConfig,
+    config: HelperOptions,
     budget: RenderBudget,
     slots: usize,
     permits: Semaphore,
@@ -119,7 +119,7 @@ impl RenderPool {
         RenderPool {
             inner: Arc::new(Inner {
                 command,
-                config: HelperConfig {
+                config: HelperOptions {
                     sizes: options.sizes.clone(),
                     trim: options.trim.clone(),
                     max_input_bytes: options.limits.max_input_bytes,
@@ -298,7 +298,7 @@ struct Helper {
 }
 
 impl Helper {
-    async fn spawn(command: &HelperCommand, config: &HelperConfig) -> Result<Helper, RenderError> {
+    async fn spawn(command: &HelperCommand, config: &HelperOptions) -> Result<Helper, RenderError> {
         let unavailable = |detail: String| RenderError::Unavailable { detail };
         let mut child = Command::new(&command.program)
             .arg(HELPER_ARG)

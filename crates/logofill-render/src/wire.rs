@@ -6,7 +6,7 @@
 //! read from the helper is checked against a ceiling before anything is allocated for it.
 //!
 //! Frames:
-//! - parent -> helper, once: `HelperConfig` (pipeline options and the budget to apply).
+//! - parent -> helper, once: `HelperOptions` (pipeline options and the budget to apply).
 //! - helper -> parent, once: `READY`.
 //! - parent -> helper, per render: name, bytes.
 //! - helper -> parent, per render: `RENDERED` with the set, or `REFUSED` with the image error's
@@ -34,7 +34,7 @@ const MAX_VARIANTS: u32 = 64;
 /// What the helper needs to build its pipeline and apply its limits. Everything not listed
 /// keeps the pipeline's defaults.
 #[derive(Debug, Clone, PartialEq)]
-pub struct HelperConfig {
+pub struct HelperOptions {
     pub sizes: Vec<u32>,
     pub trim: Option<TrimOptions>,
     pub max_input_bytes: u64,
@@ -47,7 +47,7 @@ pub struct HelperConfig {
     pub cpu_seconds: u64,
 }
 
-pub(crate) fn write_config(w: &mut impl Write, c: &HelperConfig) -> io::Result<()> {
+pub(crate) fn write_config(w: &mut impl Write, c: &HelperOptions) -> io::Result<()> {
     put_u32(w, c.sizes.len() as u32)?;
     for s in &c.sizes {
         put_u32(w, *s)?;
@@ -68,7 +68,7 @@ pub(crate) fn write_config(w: &mut impl Write, c: &HelperConfig) -> io::Result<(
     w.flush()
 }
 
-pub(crate) fn read_config(r: &mut impl Read) -> io::Result<HelperConfig> {
+pub(crate) fn read_config(r: &mut impl Read) -> io::Result<HelperOptions> {
     let n = get_u32(r)?;
     if n > 16 {
         return Err(bad("too many sizes"));
@@ -82,7 +82,7 @@ pub(crate) fn read_config(r: &mut impl Read) -> io::Result<HelperConfig> {
             Some(TrimOptions { tolerance, padding })
         }
     };
-    Ok(HelperConfig {
+    Ok(HelperOptions {
         sizes,
         trim,
         max_input_bytes: get_u64(r)?,
@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn config_round_trips() {
-        let c = HelperConfig {
+        let c = HelperOptions {
             sizes: vec![64, 128, 256],
             trim: Some(TrimOptions::default()),
             max_input_bytes: 10 << 20,

@@ -106,7 +106,7 @@ pub struct ExportOptions {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ExportReport {
+pub struct ExportSummary {
     pub dlq: String,
     pub file: String,
     pub exported: u64,
@@ -148,12 +148,12 @@ pub async fn export<Q: ReplayQueue>(
     queue: &Q,
     opts: &ExportOptions,
     stop: &AtomicBool,
-    progress: &mut dyn FnMut(&ExportReport),
-) -> Result<ExportReport, ReplayError> {
+    progress: &mut dyn FnMut(&ExportSummary),
+) -> Result<ExportSummary, ReplayError> {
     queue.queue_info(&opts.dlq).await?;
     let file = create_archive(&opts.out)?;
     let mut writer = BufWriter::new(file);
-    let mut report = ExportReport {
+    let mut report = ExportSummary {
         dlq: opts.dlq.clone(),
         file: opts.out.display().to_string(),
         exported: 0,
@@ -377,7 +377,7 @@ pub struct ImportFailure {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ImportReport {
+pub struct ImportSummary {
     pub file: String,
     pub target: String,
     pub target_fifo: bool,
@@ -397,14 +397,14 @@ pub async fn import<Q: ReplayQueue>(
     queue: &Q,
     opts: &ImportOptions,
     stop: &AtomicBool,
-    progress: &mut dyn FnMut(&ImportReport),
-) -> Result<ImportReport, ReplayError> {
+    progress: &mut dyn FnMut(&ImportSummary),
+) -> Result<ImportSummary, ReplayError> {
     if let Some(run_id) = &opts.run_id {
         validate_run_id(run_id).map_err(ReplayError::Usage)?;
     }
     let messages = read_archive(&opts.file)?;
     let target = queue.queue_info(&opts.to).await?;
-    let mut report = ImportReport {
+    let mut report = ImportSummary {
         file: opts.file.display().to_string(),
         target: opts.to.clone(),
         target_fifo: target.fifo,

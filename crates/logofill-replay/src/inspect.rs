@@ -71,7 +71,7 @@ impl Peeked {
 }
 
 #[derive(Debug, Serialize)]
-pub struct PeekReport {
+pub struct PeekSummary {
     pub dlq: String,
     pub messages: Vec<Peeked>,
     pub by_company: BTreeMap<String, u64>,
@@ -86,7 +86,7 @@ pub async fn peek<Q: ReplayQueue>(
     dlq: &str,
     max: usize,
     wait: Duration,
-) -> Result<PeekReport, ReplayError> {
+) -> Result<PeekSummary, ReplayError> {
     let mut holds = Holds::new(dlq, PEEK_VISIBILITY);
     let mut messages: Vec<Peeked> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -132,7 +132,7 @@ pub async fn peek<Q: ReplayQueue>(
         *by_company.entry(company).or_default() += 1;
         *by_reason.entry(m.reason.to_owned()).or_default() += 1;
     }
-    Ok(PeekReport {
+    Ok(PeekSummary {
         dlq: dlq.to_owned(),
         messages,
         by_company,

@@ -20,6 +20,6 @@ pub mod sqs;
 
 pub use error::{Operation, ReplayError};
 pub use filter::{parse_duration, Filter};
-pub use mover::{run_move, MoveOptions, MoveReport, StopReason};
+pub use mover::{run_move, MoveOptions, MoveSummary, StopReason};
 pub use queue::{ReplayQueue, MAX_BATCH};
 pub use sqs::SqsQueues;

@@ -108,7 +108,7 @@ pub struct Planned {
 }
 
 #[derive(Debug, Serialize)]
-pub struct MoveReport {
+pub struct MoveSummary {
     pub dlq: String,
     pub target: String,
     pub run_id: String,
@@ -134,7 +134,7 @@ pub struct MoveReport {
     pub error_detail: Option<ReplayError>,
 }
 
-impl MoveReport {
+impl MoveSummary {
     fn attempted(&self) -> u64 {
         self.moved + self.would_move + self.failed
     }
@@ -221,8 +221,8 @@ pub async fn run_move<Q: ReplayQueue>(
     queue: &Q,
     opts: &MoveOptions,
     stop: &AtomicBool,
-    progress: &mut dyn FnMut(&MoveReport),
-) -> Result<MoveReport, ReplayError> {
+    progress: &mut dyn FnMut(&MoveSummary),
+) -> Result<MoveSummary, ReplayError> {
     opts.filter.validate().map_err(ReplayError::Usage)?;
     if let Some(run_id) = &opts.run_id {
         validate_run_id(run_id).map_err(ReplayError::Usage)?;
@@ -240,7 +240,7 @@ pub async fn run_move<Q: ReplayQueue>(
         .clone()
         .unwrap_or_else(|| default_run_id(&opts.dlq, &target));
 
-    let mut report = MoveReport {
+    let mut report = MoveSummary {
         dlq: opts.dlq.clone(),
         target: target.clone(),
         run_id: run_id.clone(),

@@ -52,7 +52,7 @@ fn opts() -> MoveOptions {
     o
 }
 
-async fn mv(q: &MemoryQueues, o: &MoveOptions) -> logofill_replay::MoveReport {
+async fn mv(q: &MemoryQueues, o: &MoveOptions) -> logofill_replay::MoveSummary {
     run_move(q, o, &AtomicBool::new(false), &mut |_| {})
         .await
         .unwrap()

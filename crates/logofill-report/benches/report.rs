@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use logofill_core::{AllowedOrigins, MemoryQueue, ReportConfig, ReportService, SystemClock};
+use logofill_core::{AllowedOrigins, MemoryQueue, ReportOptions, ReportService, SystemClock};
 use logofill_report::handle_event;
 
 fn report(c: &mut Criterion) {
@@ -15,7 +15,7 @@ fn report(c: &mut Criterion) {
     let service = ReportService::new(
         queue.clone(),
         SystemClock::default(),
-        ReportConfig::new(AllowedOrigins::parse("https://jobs.example.com").unwrap()),
+        ReportOptions::new(AllowedOrigins::parse("https://jobs.example.com").unwrap()),
     );
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()

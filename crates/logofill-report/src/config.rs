@@ -4,7 +4,7 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use logofill_core::config::{parse_log_level, ConfigError, Env, EnvVar};
-use logofill_core::report::{AllowedOrigins, ReportConfig};
+use logofill_core::report::{AllowedOrigins, ReportOptions};
 
 pub const QUEUE_URL: EnvVar = EnvVar {
     name: "LOGOFILL_QUEUE_URL",
@@ -50,7 +50,7 @@ pub const REPORT_ENV_VARS: &[EnvVar] = &[
 #[derive(Debug, Clone)]
 pub struct ReportSettings {
     pub queue_url: String,
-    pub report: ReportConfig,
+    pub report: ReportOptions,
     pub log_level: tracing::Level,
 }
 
@@ -64,7 +64,7 @@ impl ReportSettings {
             }
         })?;
         let allowed_origins = ALLOWED_ORIGINS.parse_with(env, AllowedOrigins::parse)?;
-        let mut report = ReportConfig::new(allowed_origins);
+        let mut report = ReportOptions::new(allowed_origins);
         report.dedup_ttl = Duration::from_secs(DEDUP_TTL_SECS.number(env, 0u64, 86_400)?);
         report.dedup_capacity =
             NonZeroUsize::new(DEDUP_CAPACITY.number(env, 1usize, 10_000_000)?).expect("at least 1");

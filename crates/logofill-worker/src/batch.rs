@@ -26,7 +26,7 @@ pub trait RecordProcessor: Send + Sync + 'static {
 
 /// What one batch did.
 #[derive(Debug, Default, Clone)]
-pub struct BatchReport {
+pub struct BatchSummary {
     pub outcomes: BTreeMap<&'static str, u64>,
     pub timings: Timings,
     /// Message ids reported failed, in batch order.
@@ -35,7 +35,7 @@ pub struct BatchReport {
     pub renders_over_budget: u64,
 }
 
-impl BatchReport {
+impl BatchSummary {
     pub fn count(&self, outcome: &str) -> u64 {
         self.outcomes.get(outcome).copied().unwrap_or(0)
     }
@@ -79,7 +79,7 @@ pub async fn process_batch<P: RecordProcessor>(
     processor: Arc<P>,
     records: Vec<SqsMessage>,
     concurrency: usize,
-) -> (SqsBatchResponse, BatchReport) {
+) -> (SqsBatchResponse, BatchSummary) {
     // Group by MessageGroupId (FIFO); on a standard queue every record is its own group.
     let mut groups: Vec<Group> = Vec::new();
     for (index, record) in records.into_iter().enumerate() {
@@ -122,7 +122,7 @@ pub async fn process_batch<P: RecordProcessor>(
         all.extend(task.await.expect("group task"));
     }
     all.sort_by_key(|(index, ..)| *index);
-    let mut report = BatchReport::default();
+    let mut report = BatchSummary::default();
     let mut response = SqsBatchResponse::default();
     for (_, message_id, outcome, timings) in all {
         *report.outcomes.entry(outcome.name()).or_insert(0) += 1;

@@ -14,10 +14,10 @@ pub mod service;
 pub mod shared_source;
 pub mod wiring;
 
-pub use batch::{process_batch, BatchReport, RecordProcessor};
+pub use batch::{process_batch, BatchSummary, RecordProcessor};
 pub use config::{DirectorySource, WorkerSettings, WORKER_ENV_VARS};
 pub use outcome::{Outcome, Timings};
-pub use service::{CompanyReport, LogoWorker, ServiceOptions};
+pub use service::{CompanyRun, LogoWorker, ServiceOptions};
 
 impl<D, S, F> RecordProcessor for LogoWorker<D, S, F>
 where

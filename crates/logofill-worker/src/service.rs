@@ -41,7 +41,7 @@ pub struct ServiceOptions {
 
 /// What happened to one company, in detail (for `logofill process --company`).
 #[derive(Debug, Clone)]
-pub struct CompanyReport {
+pub struct CompanyRun {
     pub record: Option<CompanyRecord>,
     pub attempts: Vec<Attempt>,
     pub outcome: Outcome,
@@ -95,8 +95,8 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
     pub async fn process_body(&self, body: &str) -> (Outcome, Timings) {
         match QueueMessage::from_body(body) {
             Ok(message) => {
-                let report = self.process_company(&message.company_id).await;
-                (report.outcome, report.timings)
+                let run = self.process_company(&message.company_id).await;
+                (run.outcome, run.timings)
             }
             Err(e) => (
                 Outcome::Poison {
@@ -108,8 +108,8 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
     }
 
     /// Look the company up, check the store, find, render and store its logo set.
-    pub async fn process_company(&self, company: &CompanyId) -> CompanyReport {
-        let mut report = CompanyReport {
+    pub async fn process_company(&self, company: &CompanyId) -> CompanyRun {
+        let mut run = CompanyRun {
             record: None,
             attempts: Vec::new(),
             outcome: Outcome::UnknownCompany,
@@ -119,26 +119,26 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         };
         let record = match self.directory.lookup(company).await {
             Ok(Some(record)) => record,
-            Ok(None) => return report,
+            Ok(None) => return run,
             Err(e @ DirectoryError::Malformed { .. }) => {
-                report.outcome = Outcome::BadRecord {
+                run.outcome = Outcome::BadRecord {
                     reason: e.to_string(),
                 };
-                return report;
+                return run;
             }
             Err(e) => {
-                report.outcome = Outcome::Retry {
+                run.outcome = Outcome::Retry {
                     reason: e.to_string(),
                 };
-                return report;
+                return run;
             }
         };
-        report.record = Some(record.clone());
+        run.record = Some(record.clone());
 
         if !self.options.force {
             let started = Instant::now();
             let head = self.store.head(&self.sentinel_key(company)).await;
-            report.timings.store += started.elapsed();
+            run.timings.store += started.elapsed();
             match head {
                 Ok(Some(head)) => {
                     let kind = head
@@ -158,8 +158,8 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
                         self.options.placeholder_refresh
                     };
                     if kind != LogoKind::Placeholder.as_str() || age < refresh_after {
-                        report.outcome = Outcome::AlreadyPresent { kind };
-                        return report;
+                        run.outcome = Outcome::AlreadyPresent { kind };
+                        return run;
                     }
                     tracing::info!(
                         age_secs = age.as_secs(),
@@ -168,10 +168,10 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    report.outcome = Outcome::Retry {
+                    run.outcome = Outcome::Retry {
                         reason: e.to_string(),
                     };
-                    return report;
+                    return run;
                 }
             }
         }
@@ -184,10 +184,10 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         let started = Instant::now();
         let found = find_source(&self.fetcher, &record, &self.options.discovery, &check).await;
         let render_time = check.render_time.into_inner().unwrap_or_default();
-        report.timings.fetch += started.elapsed().saturating_sub(render_time);
-        report.timings.render += render_time;
-        report.attempts = found.attempts;
-        report.redirect = found.redirect.clone();
+        run.timings.fetch += started.elapsed().saturating_sub(render_time);
+        run.timings.render += render_time;
+        run.attempts = found.attempts;
+        run.redirect = found.redirect.clone();
         if let Some((from, to)) = &found.redirect {
             tracing::info!(company = %company, from = %from, to = %to, "homepage redirected to another registrable domain");
         }
@@ -203,8 +203,8 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
                 },
             ),
             SourceOutcome::Transient { reason } => {
-                report.outcome = Outcome::Retry { reason };
-                return report;
+                run.outcome = Outcome::Retry { reason };
+                return run;
             }
             reason @ (SourceOutcome::NoneUsable { .. } | SourceOutcome::Blocked { .. }) => {
                 let outcome = match reason {
@@ -220,15 +220,15 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
                     .renderer
                     .pipeline()
                     .placeholder(company.as_str(), &record.name);
-                report.timings.render += t.elapsed();
+                run.timings.render += t.elapsed();
                 match placeholder {
                     Ok(set) => (set, String::new(), outcome),
                     Err(e) => {
                         // Cannot happen for valid names; failing keeps the message visible.
-                        report.outcome = Outcome::Retry {
+                        run.outcome = Outcome::Retry {
                             reason: format!("placeholder could not be rendered: {e}"),
                         };
-                        return report;
+                        return run;
                     }
                 }
             }
@@ -237,21 +237,21 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         let started = Instant::now();
         let reason = (set.kind == LogoKind::Placeholder).then_some(placeholder_reason);
         let mut stored = self
-            .store_set(company, &set, &source_url, reason, &mut report.written)
+            .store_set(company, &set, &source_url, reason, &mut run.written)
             .await;
         if stored.is_ok() && set.kind == LogoKind::Logo {
             // Recorded after the set, so an index entry always names a stored set.
             stored = check
                 .shared
-                .record(&set, &source_url, &mut report.written)
+                .record(&set, &source_url, &mut run.written)
                 .await;
         }
-        report.timings.store += started.elapsed();
-        report.outcome = match stored {
+        run.timings.store += started.elapsed();
+        run.outcome = match stored {
             Ok(()) => outcome,
             Err(reason) => Outcome::Retry { reason },
         };
-        report
+        run
     }
 
     /// Write every variant, the largest PNG last.
