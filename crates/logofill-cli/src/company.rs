@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
-use logofill_core::store::FolderStore;
 use logofill_core::CompanyId;
+use logofill_dev::FolderStore;
 use logofill_worker::wiring::{directory, fetcher, renderer, service_options};
 use logofill_worker::{DirectorySource, LogoWorker, Outcome, WorkerSettings};
 use serde_json::json;

@@ -6,9 +6,9 @@
 //! "unknown company": a person must fix the directory, so the worker sends the message to the
 //! dead-letter queue where it is visible.
 //!
-//! Three adapters: [`JsonlDirectory`] (a local JSON Lines file, loaded once), `HttpDirectory`
-//! (an endpoint template over the guarded fetcher, in this module), and the S3 one in
-//! `logofill-aws`.
+//! Three adapters: [`JsonlDirectory`] (a local JSON Lines file, loaded once; also the twin of
+//! the tests), `HttpDirectory` (an endpoint template over the guarded fetcher, in
+//! `logofill-fetch`), and the S3 one in `logofill-aws`.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,7 +17,6 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::company::{shown, CompanyId};
-use crate::fetch::{FetchError, Fetcher};
 
 /// Longest company name kept; longer names are a data error.
 pub const MAX_COMPANY_NAME_CHARS: usize = 256;
@@ -258,55 +257,6 @@ impl CompanyDirectory for JsonlDirectory {
         id: &CompanyId,
     ) -> impl Future<Output = Result<Option<CompanyRecord>, DirectoryError>> + Send {
         std::future::ready(self.records.get(id).cloned().transpose())
-    }
-}
-
-/// An HTTP endpoint template such as `https://api.example.com/companies/{id}`: GET, JSON,
-/// 404 means unknown company. Requests go through the guarded fetcher like every other.
-#[derive(Debug)]
-pub struct HttpDirectory<F> {
-    template: String,
-    fetcher: F,
-}
-
-impl<F: Fetcher> HttpDirectory<F> {
-    pub fn new(template: &str, fetcher: F) -> Result<Self, DirectoryError> {
-        if !template.contains("{id}") {
-            return Err(DirectoryError::Broken {
-                directory: template.to_string(),
-                detail: "the URL template has no {id} placeholder".into(),
-            });
-        }
-        Ok(HttpDirectory {
-            template: template.to_string(),
-            fetcher,
-        })
-    }
-
-    async fn lookup_now(&self, id: &CompanyId) -> Result<Option<CompanyRecord>, DirectoryError> {
-        // The id grammar needs no escaping in a URL path.
-        let url = self.template.replace("{id}", id.as_str());
-        match self.fetcher.get(&url).await {
-            Ok(response) => CompanyRecord::from_json(&response.body, Some(id)).map(Some),
-            Err(FetchError::Status { status: 404, .. }) => Ok(None),
-            Err(e) if e.is_retryable() => Err(DirectoryError::Unavailable {
-                directory: self.template.clone(),
-                detail: e.to_string(),
-            }),
-            Err(e) => Err(DirectoryError::Broken {
-                directory: self.template.clone(),
-                detail: e.to_string(),
-            }),
-        }
-    }
-}
-
-impl<F: Fetcher> CompanyDirectory for HttpDirectory<F> {
-    fn lookup(
-        &self,
-        id: &CompanyId,
-    ) -> impl Future<Output = Result<Option<CompanyRecord>, DirectoryError>> + Send {
-        self.lookup_now(id)
     }
 }
 

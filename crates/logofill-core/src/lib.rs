@@ -19,7 +19,6 @@ pub mod config;
 pub mod dedup;
 pub mod directory;
 pub mod fetch;
-pub mod local_queue;
 pub mod message;
 pub mod metrics;
 pub mod queue;

@@ -29,7 +29,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use logofill_core::store::{FolderStore, LogoStore, StoredObject};
+use logofill_core::store::{LogoStore, StoredObject};
+use logofill_dev::FolderStore;
 use logofill_dev::{start, DevOptions};
 
 const COMPANIES: usize = 5_000;

@@ -13,6 +13,12 @@
 //!   address on loopback and nothing else local ([`sample_site_fetcher`]): a directory line
 //!   pointing at another local port is refused like any other blocked address.
 
+pub mod folder_store;
+pub mod local_queue;
+
+pub use folder_store::FolderStore;
+use local_queue::LocalQueue;
+
 pub mod sample;
 
 use std::net::SocketAddr;
@@ -27,9 +33,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use logofill_core::directory::JsonlDirectory;
-use logofill_core::local_queue::LocalQueue;
+
 use logofill_core::report::{BodySize, HttpRequest, ReportBody};
-use logofill_core::store::FolderStore;
+
 use logofill_core::{AllowedOrigins, CompanyId, ReportOptions, ReportService, SystemClock};
 use logofill_fetch::{GuardedFetcher, LoopbackAccess};
 use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
@@ -463,9 +469,7 @@ async fn read_body(
     Ok(ReadBody::Whole(bytes))
 }
 
-async fn show_queue(
-    State(state): State<Arc<AppState>>,
-) -> Json<logofill_core::local_queue::QueueSnapshot> {
+async fn show_queue(State(state): State<Arc<AppState>>) -> Json<local_queue::QueueSnapshot> {
     Json(state.queue.snapshot())
 }
 

@@ -15,8 +15,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::clock::Clock;
-use crate::queue::{
+use logofill_core::clock::Clock;
+use logofill_core::queue::{
     BatchEntryFailure, MessageQueue, OutgoingMessage, QueueError, MAX_BATCH_ENTRIES,
 };
 
@@ -229,7 +229,7 @@ impl<C: Clock> MessageQueue for LocalQueue<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use logofill_core::clock::ManualClock;
 
     fn out(body: &str) -> OutgoingMessage {
         OutgoingMessage {
