@@ -1,19 +1,31 @@
 //! Building the worker's adapters from configuration, once per process.
+//!
+//! The AWS half (the S3 store and directory, the Lambda's worker) is built only with the
+//! `aws` feature (on by default); without it this crate links no AWS SDK, which is how the dev
+//! runner uses it.
 
 use std::sync::Arc;
 
+#[cfg(feature = "aws")]
 use logofill_aws::{s3_client, S3Directory, S3Store};
-use logofill_core::directory::{
-    CompanyDirectory, CompanyRecord, DirectoryError, HttpDirectory, JsonlDirectory,
-};
+use logofill_core::directory::DirectoryError;
+#[cfg(feature = "aws")]
+use logofill_core::directory::{CompanyDirectory, CompanyRecord, JsonlDirectory};
+#[cfg(feature = "aws")]
 use logofill_core::CompanyId;
 use logofill_discover::DiscoveryOptions;
+#[cfg(feature = "aws")]
+use logofill_fetch::HttpDirectory;
 use logofill_fetch::{FetchOptions, GuardedFetcher, LoopbackAccess};
 use logofill_image::{Pipeline, PipelineOptions, TrimOptions};
 use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
 
-use crate::config::{DirectorySource, WorkerSettings};
-use crate::service::{LogoWorker, ServiceOptions};
+#[cfg(feature = "aws")]
+use crate::config::DirectorySource;
+use crate::config::WorkerSettings;
+#[cfg(feature = "aws")]
+use crate::service::LogoWorker;
+use crate::service::ServiceOptions;
 
 /// Why an adapter could not be built from the settings: a start-up error, named by what was
 /// being built.
@@ -32,12 +44,14 @@ pub enum WiringError {
 }
 
 /// One of the three directory adapters, chosen by `LOGOFILL_DIRECTORY`.
+#[cfg(feature = "aws")]
 pub enum AnyDirectory {
     File(JsonlDirectory),
     S3(S3Directory),
     Http(HttpDirectory<Arc<GuardedFetcher>>),
 }
 
+#[cfg(feature = "aws")]
 impl CompanyDirectory for AnyDirectory {
     async fn lookup(&self, id: &CompanyId) -> Result<Option<CompanyRecord>, DirectoryError> {
         match self {
@@ -91,6 +105,7 @@ pub fn renderer(settings: &WorkerSettings) -> Result<Renderer, WiringError> {
 }
 
 /// The directory named by the settings. `s3` is needed only for an `s3://` directory.
+#[cfg(feature = "aws")]
 pub fn directory(
     settings: &WorkerSettings,
     fetcher: Arc<GuardedFetcher>,
@@ -131,8 +146,10 @@ pub fn service_options(settings: &WorkerSettings) -> ServiceOptions {
 }
 
 /// The production worker: S3 store and the configured directory.
+#[cfg(feature = "aws")]
 pub type LambdaWorker = LogoWorker<AnyDirectory, S3Store, Arc<GuardedFetcher>>;
 
+#[cfg(feature = "aws")]
 pub async fn lambda_worker(
     settings: &WorkerSettings,
     sdk: &aws_config::SdkConfig,
