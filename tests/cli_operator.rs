@@ -299,3 +299,33 @@ fn dev_names_skipped_lines_and_a_busy_port_once() {
         "no sample sites with --companies: {banner}"
     );
 }
+
+/// `logofill process ... | head -1`: once the reader is gone the CLI stops quietly (status 0),
+/// never with a panic on the broken pipe.
+#[test]
+fn a_closed_stdout_ends_the_cli_quietly() {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch("pipe");
+    let input = dir.join("not-an-image.txt");
+    std::fs::write(&input, "text").unwrap();
+    let list = dir.join("list.txt");
+    std::fs::write(&list, format!("{}\n", input.display()).repeat(2000)).unwrap();
+    let mut child = Command::new(workspace_binary("logofill"))
+        .args(["process", "--json", "--no-sandbox", "--list"])
+        .arg(&list)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

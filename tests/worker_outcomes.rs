@@ -157,7 +157,11 @@ fn message(id: &str) -> String {
 async fn run_batch<P: RecordProcessor>(
     w: &World,
     processor: Arc<P>,
-) -> (Vec<String>, logofill_worker::BatchSummary, serde_json::Value) {
+) -> (
+    Vec<String>,
+    logofill_worker::BatchSummary,
+    serde_json::Value,
+) {
     let event_json = receive_as_lambda_event(&w.sqs, &w.queue).await;
     let event: SqsEvent = serde_json::from_value(event_json.clone()).expect("a Lambda SQS event");
     let (response, report) = process_batch(processor, event.records, 4).await;

@@ -91,7 +91,7 @@ pub fn run(args: CompanyArgs<'_>) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        println!(
+        terminal::out!(
             "{}",
             terminal::json(
                 &json!({

@@ -93,7 +93,7 @@ impl EnqueueArgs {
                 .iter()
                 .map(|(id, reason)| json!({"company_id": id.as_str(), "reason": reason}))
                 .collect();
-            println!(
+            terminal::out!(
                 "{}",
                 terminal::json(
                     &json!({"enqueued": outcome.enqueued.len(), "duplicates": outcome.duplicates, "failed": failed}),

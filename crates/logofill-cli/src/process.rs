@@ -229,14 +229,14 @@ impl ProcessArgs {
 /// Prints the line of one input.
 fn report_one(input: &str, result: &anyhow::Result<f64>, json_lines: bool) -> anyhow::Result<()> {
     match result {
-        Ok(ms) if json_lines => println!(
+        Ok(ms) if json_lines => terminal::out!(
             "{}",
             terminal::json(&json!({"in": input, "ok": true, "ms": round1(*ms)}), false)?
         ),
         Ok(ms) => say!("ok    {input} ({:.1} ms)", ms),
         Err(e) => {
             if json_lines {
-                println!(
+                terminal::out!(
                     "{}",
                     terminal::json(
                         &json!({"in": input, "ok": false, "error": format!("{e:#}")}),

@@ -266,7 +266,7 @@ fn stop_on_ctrl_c() -> Arc<AtomicBool> {
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", terminal::json(value, true)?);
+    terminal::out!("{}", terminal::json(value, true)?);
     Ok(())
 }
 

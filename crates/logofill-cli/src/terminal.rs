@@ -81,10 +81,32 @@ pub fn json(value: &impl serde::Serialize, pretty: bool) -> serde_json::Result<S
     Ok(out)
 }
 
-/// `println!`, escaped: the line is formatted, then passed through [`escape`].
+/// Writes one line to standard output. When the reader has gone (`logofill process | head`),
+/// there is no one left to tell: the process ends quietly with status 0 instead of panicking
+/// the way `println!` does on a broken pipe.
+pub fn line(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("logofill: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// `println!`, escaped: the line is formatted, then passed through [`escape`], then [`line`].
 macro_rules! say {
     ($($arg:tt)*) => {
-        println!("{}", $crate::terminal::escape(&format!($($arg)*)))
+        $crate::terminal::line(&$crate::terminal::escape(&format!($($arg)*)))
+    };
+}
+
+/// `println!` for text that is already safe (a document from [`json`]), through [`line`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::terminal::line(&format!($($arg)*))
     };
 }
 
@@ -95,7 +117,7 @@ macro_rules! tell {
     };
 }
 
-pub(crate) use {say, tell};
+pub(crate) use {out, say, tell};
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! Reading configuration from the environment: once, typed, failing fast.
 //!
 //! Each binary declares its variables as a list of [`EnvVar`] (name, default, meaning), which
-//! is also what the README table and the deployment template are checked against, and reads
+//! is also what `docs/configuration.md` and the deployment template are checked against, and reads
 //! them through an [`Env`] so tests can pass a map instead of mutating the process
 //! environment. A bad value stops start-up with an error that names the variable.
 

@@ -33,6 +33,6 @@ pub use fetch::{FetchError, Fetched, Fetcher, MemoryFetcher};
 pub use message::{MessageError, Origin, QueueMessage};
 pub use queue::{BatchEntryFailure, MemoryQueue, MessageQueue, OutgoingMessage, QueueError};
 pub use report::{
-    AllowedOrigins, HttpRequest, HttpResponse, ReportBody, ReportOptions, ReportCounts,
-    ReportLimits, ReportService,
+    AllowedOrigins, HttpRequest, HttpResponse, ReportBody, ReportCounts, ReportLimits,
+    ReportOptions, ReportService,
 };

@@ -2,7 +2,7 @@
 //!
 //! Lambda ships stdout to CloudWatch Logs, and CloudWatch turns lines in this format into
 //! metrics with no API call and no extra latency, so counting outcomes costs nothing at
-//! request time. The dev runner prints the same lines, which keeps them visible locally.
+//! request time.
 
 use serde_json::{json, Map, Value};
 

@@ -1,5 +1,5 @@
 //! The worker's configuration, read once at start-up. `WORKER_ENV_VARS` is the documented
-//! list the README table and the deployment template are checked against.
+//! list `docs/configuration.md` and the deployment template are checked against.
 
 use std::time::Duration;
 
