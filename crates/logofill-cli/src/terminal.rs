@@ -96,14 +96,14 @@ pub fn line(text: &str) {
     }
 }
 
-/// `println!`, escaped: the line is formatted, then passed through [`escape`], then [`line`].
+/// `println!`, escaped: the line is formatted, then passed through [`escape`], then [`line()`].
 macro_rules! say {
     ($($arg:tt)*) => {
         $crate::terminal::line(&$crate::terminal::escape(&format!($($arg)*)))
     };
 }
 
-/// `println!` for text that is already safe (a document from [`json`]), through [`line`].
+/// `println!` for text that is already safe (a document from [`json`]), through [`line()`].
 macro_rules! out {
     ($($arg:tt)*) => {
         $crate::terminal::line(&format!($($arg)*))
