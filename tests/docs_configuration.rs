@@ -192,23 +192,7 @@ fn the_page_names_no_variable_the_binaries_do_not_read() {
 
 #[test]
 fn differences_name_each_variable_and_default() {
-    let documented = [
-        EnvVar {
-            name: "LOGOFILL_A",
-            default: None,
-            meaning: "a",
-        },
-        EnvVar {
-            name: "LOGOFILL_B",
-            default: Some("600"),
-            meaning: "b",
-        },
-        EnvVar {
-            name: "LOGOFILL_C",
-            default: Some("x"),
-            meaning: "c",
-        },
-    ];
+    let documented = logofill_tests::sample_env_vars();
     let doc = "# Config\n\n## Other\n\n| variable | default | meaning |\n|---|---|---|\n| `LOGOFILL_Z` | `1` | elsewhere |\n\n\
                ## Thing (`thing`)\n\n| variable | default | meaning |\n|---|---|---|\n\
                | `LOGOFILL_A` | required | a |\n| `LOGOFILL_B` | `60` | b, with | a pipe |\n\

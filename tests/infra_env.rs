@@ -164,23 +164,7 @@ fn every_function_in_the_template_is_checked() {
 
 #[test]
 fn differences_name_each_variable_and_ignore_intrinsics() {
-    let documented = [
-        EnvVar {
-            name: "LOGOFILL_A",
-            default: None,
-            meaning: "a",
-        },
-        EnvVar {
-            name: "LOGOFILL_B",
-            default: Some("600"),
-            meaning: "b",
-        },
-        EnvVar {
-            name: "LOGOFILL_C",
-            default: Some("x"),
-            meaning: "c",
-        },
-    ];
+    let documented = logofill_tests::sample_env_vars();
     let template: Value = serde_yaml::from_str(
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildProperties:\n        Binary: b\n    Properties:\n      Environment:\n        Variables:\n          LOGOFILL_A: !Ref Queue\n          LOGOFILL_B: \"60\"\n          LOGOFILL_OLD: !If [IsFifo, \"1\", \"0\"]\n",
     )
