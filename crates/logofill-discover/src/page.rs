@@ -38,6 +38,9 @@ pub const MAX_HEADER_LOGOS: usize = 4;
 /// Bytes after its start tag during which a logo-named wrapper or home link still applies
 /// when its end tag never comes (markup that leaves it open).
 const WRAPPER_SPAN_BYTES: usize = 8 * 1024;
+/// Logo wrappers and home links kept open at once: a page of unclosed ones keeps only the
+/// innermost, so each element costs the same whatever came before it.
+const MAX_OPEN_WRAPPERS: usize = 16;
 /// Longest `<title>` kept.
 const MAX_TITLE_BYTES: usize = 256;
 /// The tokenizer's memory floor; its limit grows with the page, up to twice
@@ -750,6 +753,9 @@ fn element(
             }
             if wraps {
                 c.live_wrappers(offset);
+                if c.wrappers.len() >= MAX_OPEN_WRAPPERS {
+                    c.wrappers.remove(0);
+                }
                 c.wrappers.push(Wrapper {
                     started: offset,
                     names_logo: names,

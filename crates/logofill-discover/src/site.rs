@@ -116,11 +116,10 @@ pub fn parked(page: &[u8]) -> Option<&'static str> {
     if page.len() > MAX_PARKED_PAGE_BYTES {
         return None;
     }
-    let lower = page.to_ascii_lowercase();
     PARKED_MARKERS
         .iter()
         .copied()
-        .find(|m| contains(&lower, m.as_bytes()))
+        .find(|m| contains(page, m.as_bytes()))
 }
 
 /// Page content that only a bot challenge carries (lower case).
@@ -162,15 +161,18 @@ pub fn challenge(
             return Some(format!("HTTP {status}, a challenge page titled {t:?}"));
         }
     }
-    let lower = page.to_ascii_lowercase();
     CHALLENGE_MARKERS
         .iter()
-        .find(|m| contains(&lower, m.as_bytes()))
+        .find(|m| contains(page, m.as_bytes()))
         .map(|m| format!("HTTP {status}, a challenge page ({m})"))
 }
 
+/// Whether `haystack` holds `needle` (lower case), ASCII case ignored, without a copy of the
+/// page.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]

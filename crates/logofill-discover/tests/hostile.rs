@@ -9,13 +9,15 @@
 
 mod util;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "util/counting.rs"]
+mod counting;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use counting::measured;
 use logofill_core::directory::CompanyRecord;
 use logofill_core::CompanyId;
 use logofill_discover::{
@@ -25,65 +27,6 @@ use logofill_discover::{
 use logofill_fetch::{FetchOptions, GuardedFetcher, LoopbackAccess};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use util::hostile::*;
-
-// ---- counting allocator -------------------------------------------------------------------
-
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn track(delta: isize) {
-    // `try_with`: the allocator runs during thread teardown too.
-    let _ = COUNTING.try_with(|on| {
-        if on.get() {
-            LIVE.with(|live| {
-                let now = live.get() + delta;
-                live.set(now);
-                PEAK.with(|peak| peak.set(peak.get().max(now)));
-            });
-        }
-    });
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            track(layout.size() as isize);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        track(-(layout.size() as isize));
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            track(new_size as isize - layout.size() as isize);
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Run `f` on this thread, counting its allocations: (result, peak live bytes, time).
-fn measured<T>(f: impl FnOnce() -> T) -> (T, usize, Duration) {
-    LIVE.with(|l| l.set(0));
-    PEAK.with(|p| p.set(0));
-    COUNTING.with(|c| c.set(true));
-    let started = Instant::now();
-    let out = f();
-    let elapsed = started.elapsed();
-    COUNTING.with(|c| c.set(false));
-    (out, PEAK.with(|p| p.get()).max(0) as usize, elapsed)
-}
 
 // ---- the server ---------------------------------------------------------------------------
 
@@ -417,4 +360,20 @@ fn a_manifest_of_many_icons_keeps_its_cap_within_256_kib() {
     );
     assert!(run.elapsed < TIME_BOUND, "{:?}", run.elapsed);
     assert!(run.peak < MEMORY_BOUND, "peaked at {} bytes", run.peak);
+}
+
+#[test]
+fn ten_mib_of_open_logo_wrappers_keeps_the_first_header_logos_and_costs_little() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let page_url = url::Url::parse("https://acme.example/").unwrap();
+    let body = open_logo_wrappers(10 * MIB);
+    let (scan, peak, elapsed) =
+        measured(|| scan_homepage(&body[..DEFAULT_MAX_HTML_BYTES as usize], &page_url, 64));
+    eprintln!("10 MiB of open logo wrappers: {elapsed:?}, peak {peak} bytes");
+    // The icon and the first four header logos (the cap); the rest are not sources.
+    assert_eq!(scan.candidates.len(), 5, "{scan:?}");
+    assert!(elapsed < TIME_BOUND, "{elapsed:?}");
+    assert!(peak < MEMORY_BOUND, "peaked at {peak} bytes");
+    let run = discover(&homepage(body));
+    expect_found("10 MiB of open logo wrappers", &run, "/a.png");
 }

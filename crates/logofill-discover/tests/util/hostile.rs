@@ -85,6 +85,17 @@ pub fn huge_manifest(size: usize) -> Vec<u8> {
     out
 }
 
+/// `<header>` then `size` bytes of unclosed logo-named home links, each with an image: every
+/// one opens a wrapper the header-logo rule must track, and none is ever closed.
+pub fn open_logo_wrappers(size: usize) -> Vec<u8> {
+    let mut out = b"<html><head><link rel=icon href=/a.png></head><body><header>".to_vec();
+    let unit = b"<a href=/ class=logo><span class=brand-logo><img src=/x.png>";
+    while out.len() < size {
+        out.extend_from_slice(unit);
+    }
+    out
+}
+
 /// Each homepage class at the size of the issue: (name, bytes).
 pub fn homepage_classes() -> Vec<(&'static str, Vec<u8>)> {
     vec![
@@ -95,5 +106,6 @@ pub fn homepage_classes() -> Vec<(&'static str, Vec<u8>)> {
         ("a 10 MiB attribute", huge_attribute(10 * MIB)),
         ("a 10 MiB endless comment", endless_comment(10 * MIB)),
         ("a 10 MiB endless script", endless_script(10 * MIB)),
+        ("10 MiB of open logo wrappers", open_logo_wrappers(10 * MIB)),
     ]
 }
