@@ -3,10 +3,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use logofill_aws::SqsQueue;
+use logofill_aws::{Sqs, SqsQueue};
 use logofill_core::report::{HttpRequest, ReportBody, REPORT_PATH};
 use logofill_core::{
-    AllowedOrigins, BatchEntryFailure, MessageQueue, OutgoingMessage, QueueError, QueueMessage,
+    AllowedOrigins, EntryFailure, MessageQueue, OutgoingMessage, QueueError, QueueMessage,
     ReportOptions, ReportService, SystemClock,
 };
 use logofill_tests::{create_queue, drain_queue, sqs_client, MotoServer};
@@ -25,10 +25,7 @@ impl MessageQueue for Counting {
     fn is_fifo(&self) -> bool {
         self.inner.is_fifo()
     }
-    async fn send_batch(
-        &self,
-        batch: &[OutgoingMessage],
-    ) -> Result<Vec<BatchEntryFailure>, QueueError> {
+    async fn send_batch(&self, batch: &[OutgoingMessage]) -> Result<Vec<EntryFailure>, QueueError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.inner.send_batch(batch).await
     }
@@ -65,7 +62,7 @@ async fn messages_arrive_with_the_v1_body() {
     let moto = MotoServer::start();
     let sqs = sqs_client(&moto.endpoint).await;
     let url = create_queue(&sqs, "logofill-reports").await;
-    let svc = service(SqsQueue::new(sqs.clone(), url.clone()));
+    let svc = service(Sqs::new(sqs.clone()).queue(url.clone()));
     let (resp, _) = svc
         .handle(post(r#"{"company_ids": ["acme", "globex", "acme"]}"#))
         .await;
@@ -92,7 +89,7 @@ async fn twenty_three_ids_are_three_batch_calls_and_twenty_three_messages() {
     let sqs = sqs_client(&moto.endpoint).await;
     let url = create_queue(&sqs, "logofill-23").await;
     let queue = Arc::new(Counting {
-        inner: SqsQueue::new(sqs.clone(), url.clone()),
+        inner: Sqs::new(sqs.clone()).queue(url.clone()),
         calls: AtomicUsize::new(0),
     });
     let svc = service(queue.clone());
@@ -118,8 +115,8 @@ async fn a_fifo_queue_drops_a_repeat_across_two_instances() {
     let sqs = sqs_client(&moto.endpoint).await;
     let url = create_queue(&sqs, "logofill-reports.fifo").await;
     // Two Lambda instances: separate dedup caches, same queue.
-    let first = service(SqsQueue::new(sqs.clone(), url.clone()));
-    let second = service(SqsQueue::new(sqs.clone(), url.clone()));
+    let first = service(Sqs::new(sqs.clone()).queue(url.clone()));
+    let second = service(Sqs::new(sqs.clone()).queue(url.clone()));
     let (resp, _) = first
         .handle(post(r#"{"company_ids": ["acme", "globex"]}"#))
         .await;
@@ -142,7 +139,7 @@ async fn a_missing_queue_gives_503_and_caches_nothing() {
     // Learn the URL shape from a real queue, then point at one that does not exist yet.
     let probe = create_queue(&sqs, "probe").await;
     let url = probe.replace("/probe", "/created-later");
-    let svc = service(SqsQueue::new(sqs.clone(), url.clone()));
+    let svc = service(Sqs::new(sqs.clone()).queue(url.clone()));
     let (resp, counts) = svc.handle(post(r#"{"company_ids": ["acme"]}"#)).await;
     assert_eq!(resp.status, 503, "{}", resp.body);
     assert_eq!(resp.header("retry-after"), Some("30"));
@@ -174,7 +171,7 @@ async fn a_stopped_server_gives_503() {
     let sqs = sqs_client(&moto.endpoint).await;
     let url = create_queue(&sqs, "gone").await;
     moto.stop();
-    let svc = service(SqsQueue::new(sqs.clone(), url));
+    let svc = service(Sqs::new(sqs.clone()).queue(url));
     let (resp, _) = svc.handle(post(r#"{"company_ids": ["acme"]}"#)).await;
     assert_eq!(resp.status, 503, "{}", resp.body);
     assert_eq!(

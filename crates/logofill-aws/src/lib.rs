@@ -5,6 +5,7 @@
 //! C/CMake build of aws-lc on the way), the SDK's standard credential and region chain, and
 //! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SQS` honoured for local servers and tests.
 
+pub mod error;
 pub mod lambda;
 pub mod s3;
 pub mod sqs;
@@ -16,7 +17,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 pub use s3::{s3_client, S3Directory, S3Store};
-pub use sqs::SqsQueue;
+pub use sqs::{Sqs, SqsQueue};
 
 /// Time limits for one AWS call. The report Lambda answers a page, so it keeps these short;
 /// the SDK's standard retry (3 attempts, backoff) runs inside `operation`.

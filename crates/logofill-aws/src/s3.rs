@@ -16,6 +16,8 @@ use logofill_core::directory::{CompanyDirectory, CompanyRecord, DirectoryError};
 use logofill_core::store::{LogoStore, ObjectHead, StoreError, StoredObject};
 use logofill_core::CompanyId;
 
+use crate::error::{classify, Classified};
+
 /// Largest directory object read; a company record is a few hundred bytes.
 pub const MAX_DIRECTORY_OBJECT_BYTES: i64 = 64 * 1024;
 
@@ -27,43 +29,17 @@ pub fn s3_client(sdk: &SdkConfig) -> Client {
     Client::from_conf(config)
 }
 
-/// Classify an SDK error: 4xx other than throttling is a refusal; the rest may pass.
-fn classify<E, R>(err: &SdkError<E, R>) -> (bool, String, String)
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match err {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Unknown").to_string();
-            let message = service.err().message().unwrap_or_default().to_string();
-            let transient = code.contains("Throttl")
-                || code == "SlowDown"
-                || code == "InternalError"
-                || code == "ServiceUnavailable"
-                || code == "RequestTimeout";
-            (transient, code, message)
-        }
-        other => {
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            (true, "Network".into(), text)
-        }
-    }
-}
-
 fn store_error<E, R>(action: &'static str, key: &str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
-    let (transient, code, detail) = classify(&err);
-    if transient {
+    let Classified {
+        retryable,
+        code,
+        detail,
+    } = classify(&err);
+    if retryable {
         StoreError::Unavailable {
             action,
             key: key.to_string(),
@@ -235,8 +211,12 @@ impl S3Directory {
             Ok(out) => out,
             Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => return Ok(None),
             Err(e) => {
-                let (transient, code, detail) = classify(&e);
-                return Err(if transient {
+                let Classified {
+                    retryable,
+                    code,
+                    detail,
+                } = classify(&e);
+                return Err(if retryable {
                     DirectoryError::Unavailable {
                         directory: location,
                         detail: format!("{code}: {detail}"),

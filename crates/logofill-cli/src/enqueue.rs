@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
-use logofill_aws::{sdk_config, AwsTimeouts, SqsQueue};
+use logofill_aws::{sdk_config, AwsTimeouts, Sqs};
 use logofill_core::{AllowedOrigins, CompanyId, Origin, ReportOptions, ReportService, SystemClock};
 use serde_json::json;
 
@@ -76,7 +76,7 @@ impl EnqueueArgs {
                 ..AwsTimeouts::default()
             })
             .await;
-            let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), &self.queue);
+            let queue = Sqs::new(aws_sdk_sqs::Client::new(&sdk)).queue(self.queue.as_str());
             // No origin checks here (there is no browser), and the dedup cache lives for this
             // run only: it drops repeats within the list.
             let service = ReportService::new(

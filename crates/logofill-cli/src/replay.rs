@@ -18,10 +18,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use logofill_aws::Sqs;
 use logofill_replay::archive::{self, ExportOptions, ImportOptions};
 use logofill_replay::filter::format_duration;
 use logofill_replay::inspect;
-use logofill_replay::{parse_duration, Filter, MoveOptions, MoveSummary, SqsQueues, StopReason};
+use logofill_replay::{parse_duration, Filter, MoveOptions, MoveSummary, StopReason};
 
 use crate::terminal::{self, say, tell};
 
@@ -382,7 +383,7 @@ impl Receiving {
 
 impl StatsArgs {
     async fn run(self) -> anyhow::Result<ExitCode> {
-        let sqs = SqsQueues::from_env(self.receiving.wait(), &self.dlq).await;
+        let sqs = Sqs::from_env(self.receiving.wait(), &self.dlq).await;
         let stats = inspect::stats(&sqs, &self.dlq, self.sample, self.receiving.wait()).await?;
         if self.json {
             print_json(&stats)?;
@@ -422,7 +423,7 @@ impl StatsArgs {
 
 impl PeekArgs {
     async fn run(self) -> anyhow::Result<ExitCode> {
-        let sqs = SqsQueues::from_env(self.receiving.wait(), &self.dlq).await;
+        let sqs = Sqs::from_env(self.receiving.wait(), &self.dlq).await;
         let report = inspect::peek(&sqs, &self.dlq, self.max, self.receiving.wait()).await?;
         if self.json {
             print_json(&report)?;
@@ -498,7 +499,7 @@ impl MoveArgs {
             wait: self.receiving.wait(),
             visibility: Duration::from_secs(self.receiving.visibility_timeout),
         };
-        let sqs = SqsQueues::from_env(options.wait, &self.dlq).await;
+        let sqs = Sqs::from_env(options.wait, &self.dlq).await;
         let stop = stop_on_ctrl_c();
         let mut progress: Option<Progress> = None;
         let verb = if self.dry_run { "listed" } else { "moved" };
@@ -674,7 +675,7 @@ impl ExportArgs {
             wait: self.receiving.wait(),
             visibility: Duration::from_secs(self.receiving.visibility_timeout),
         };
-        let sqs = SqsQueues::from_env(options.wait, &self.dlq).await;
+        let sqs = Sqs::from_env(options.wait, &self.dlq).await;
         let stop = stop_on_ctrl_c();
         tell!(
             "exporting {} to {}{}",
@@ -727,7 +728,7 @@ impl ImportArgs {
             run_id: self.run_id.clone(),
             dry_run: self.dry_run,
         };
-        let sqs = SqsQueues::from_env(Duration::ZERO, &self.to).await;
+        let sqs = Sqs::from_env(Duration::ZERO, &self.to).await;
         let stop = stop_on_ctrl_c();
         let mut progress = Progress::new(None, "sent");
         let report = archive::import(&sqs, &options, &stop, &mut |r| {

@@ -31,7 +31,10 @@ pub use company::{CompanyId, CompanyIdError};
 pub use dedup::RecentIds;
 pub use fetch::{FetchError, Fetched, Fetcher, MemoryFetcher};
 pub use message::{MessageError, Origin, QueueMessage};
-pub use queue::{BatchEntryFailure, MemoryQueue, MessageQueue, OutgoingMessage, QueueError};
+pub use queue::{
+    BoundQueue, EntryFailure, MemoryQueue, MemoryQueues, MessageQueue, OutgoingMessage, QueueError,
+    QueueService,
+};
 pub use report::{
     AllowedOrigins, HttpRequest, HttpResponse, ReportBody, ReportCounts, ReportLimits,
     ReportOptions, ReportService,

@@ -537,10 +537,12 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
             .iter()
             .enumerate()
             .map(|(i, id)| OutgoingMessage {
-                entry_id: i.to_string(),
-                body: QueueMessage::body_for(id, reported_at, origin),
                 group_id: fifo.then(|| id.to_string()),
                 dedup_id: fifo.then(|| id.to_string()),
+                ..OutgoingMessage::new(
+                    i.to_string(),
+                    QueueMessage::body_for(id, reported_at, origin),
+                )
             })
             .collect();
         let mut pending = entries;

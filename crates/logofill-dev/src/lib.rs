@@ -2,8 +2,8 @@
 //!
 //! Every production part runs with the same logic and a local twin in place of AWS:
 //! - `POST /logo-misses`: the report service of the Lambda, writing to an in-process queue
-//!   with SQS semantics (visibility timeout, receive count, `maxReceiveCount`, dead-letter
-//!   queue); `GET /dev/queue` shows it;
+//!   with SQS semantics (core's queue twin: visibility timeout, receive count,
+//!   `maxReceiveCount`, dead-letter queue); `GET /dev/queue` shows it;
 //! - the worker of the Lambda (directory, discovery, guarded fetch, pipeline, store,
 //!   outcomes), fed from that queue in batches, with partial batch failures;
 //! - a folder as the bucket (`.logofill-dev/bucket/`), served read-only at `/logos/...` with
@@ -15,11 +15,10 @@
 //!
 //! Modules by job: [`server`] (start, stop, the worker loop), `routes` (what the server
 //! answers), `demo` (the postings page), [`sample`] (the sample companies and their sites), and
-//! the one-machine adapters [`local_queue`] and [`folder_store`].
+//! the one-machine adapter [`folder_store`] (the bucket as a folder).
 
 mod demo;
 pub mod folder_store;
-pub mod local_queue;
 mod routes;
 pub mod sample;
 pub mod server;

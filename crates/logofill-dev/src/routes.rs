@@ -13,9 +13,10 @@ use axum::{Json, Router};
 use logofill_core::report::{BodySize, HttpRequest, ReportBody};
 
 use crate::demo::{demo_page, postings_page};
-use crate::local_queue::{self};
 use crate::server::AppState;
+use crate::server::{DEAD_LETTER_QUEUE, WORK_QUEUE};
 use crate::{sample, SNIPPET};
+use logofill_core::queue::memory::StoredMessage;
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -116,8 +117,28 @@ async fn read_body(
     Ok(ReadBody::Whole(bytes))
 }
 
-async fn show_queue(State(state): State<Arc<AppState>>) -> Json<local_queue::QueueSnapshot> {
-    Json(state.queue.snapshot())
+/// What `GET /dev/queue` shows.
+#[derive(Debug, serde::Serialize)]
+struct QueueSnapshot {
+    queued: Vec<StoredMessage>,
+    in_flight: Vec<StoredMessage>,
+    dead_letter: Vec<StoredMessage>,
+    /// Messages accepted since start.
+    sent_total: u64,
+}
+
+async fn show_queue(State(state): State<Arc<AppState>>) -> Json<QueueSnapshot> {
+    let (in_flight, queued) = state
+        .queue
+        .messages(WORK_QUEUE)
+        .into_iter()
+        .partition(|m| m.in_flight);
+    Json(QueueSnapshot {
+        queued,
+        in_flight,
+        dead_letter: state.queue.messages(DEAD_LETTER_QUEUE),
+        sent_total: state.queue.sent_total(WORK_QUEUE),
+    })
 }
 
 async fn logo(State(state): State<Arc<AppState>>, UrlPath(key): UrlPath<String>) -> Response {

@@ -7,8 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use logofill_core::directory::JsonlDirectory;
+use logofill_core::queue::memory::QueueSettings;
+use logofill_core::queue::{
+    BoundQueue, Handle, MemoryQueues, OutgoingMessage, QueueService, MAX_BATCH_ENTRIES,
+};
 
-use crate::local_queue::LocalQueue;
 use crate::routes::router;
 use crate::sample;
 use crate::FolderStore;
@@ -84,11 +87,14 @@ pub enum DevError {
     Serve(std::io::Error),
 }
 
-pub(crate) type DevQueue = LocalQueue<SystemClock>;
+/// The work queue and its dead-letter queue, in the queue twin (SQS's semantics in-process).
+pub(crate) const WORK_QUEUE: &str = "dev-queue";
+pub(crate) const DEAD_LETTER_QUEUE: &str = "dev-queue-dlq";
+pub(crate) type DevQueue = MemoryQueues;
 pub(crate) type DevWorker = LogoWorker<JsonlDirectory, FolderStore, Arc<GuardedFetcher>>;
 
 pub(crate) struct AppState {
-    pub(crate) report: ReportService<Arc<DevQueue>, SystemClock>,
+    pub(crate) report: ReportService<BoundQueue<DevQueue>, SystemClock>,
     pub(crate) queue: Arc<DevQueue>,
     pub(crate) store: FolderStore,
     pub(crate) directory: JsonlDirectory,
@@ -109,14 +115,8 @@ pub struct RunningDev {
 impl RunningDev {
     /// Put a raw body on the queue, as a faulty producer could (for tests of poison handling).
     pub async fn enqueue_raw(&self, body: &str) {
-        use logofill_core::MessageQueue as _;
-        let entry = logofill_core::OutgoingMessage {
-            entry_id: "0".into(),
-            body: body.to_string(),
-            group_id: None,
-            dedup_id: None,
-        };
-        let _ = self.queue.send_batch(&[entry]).await;
+        let entry = OutgoingMessage::new("0", body);
+        let _ = self.queue.send_batch(WORK_QUEUE, &[entry]).await;
     }
 
     /// Stop the server and the worker loop (the in-flight batch finishes first).
@@ -212,13 +212,16 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
             .unwrap_or_default()
     };
 
-    let queue = Arc::new(LocalQueue::new(
-        "dev queue",
-        false,
-        options.visibility_timeout,
-        options.max_receive_count,
-        SystemClock::default(),
-    ));
+    let queue = Arc::new(MemoryQueues::new());
+    queue.create_with(
+        WORK_QUEUE,
+        QueueSettings {
+            visibility_timeout: options.visibility_timeout,
+            ..QueueSettings::for_url(WORK_QUEUE)
+        },
+    );
+    queue.create(DEAD_LETTER_QUEUE);
+    queue.set_redrive(WORK_QUEUE, DEAD_LETTER_QUEUE, options.max_receive_count);
     let allowed = AllowedOrigins::parse(&format!(
         "{origin},{}",
         origin.replace("127.0.0.1", "localhost")
@@ -226,7 +229,7 @@ pub async fn start(options: DevOptions) -> Result<RunningDev, DevError> {
     .map_err(DevError::Setup)?;
     let state = Arc::new(AppState {
         report: ReportService::new(
-            queue.clone(),
+            BoundQueue::bind(queue.clone(), WORK_QUEUE),
             SystemClock::default(),
             ReportOptions::new(allowed),
         ),
@@ -305,7 +308,21 @@ async fn worker_loop(
         if *stop.borrow() {
             return;
         }
-        let received = queue.receive(options.batch_size);
+        let received = match queue
+            .receive(
+                WORK_QUEUE,
+                options.batch_size,
+                Duration::ZERO,
+                options.visibility_timeout,
+            )
+            .await
+        {
+            Ok(received) => received,
+            Err(e) => {
+                tracing::error!(error = %e, "the dev queue failed");
+                Vec::new()
+            }
+        };
         if received.is_empty() {
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
@@ -315,15 +332,12 @@ async fn worker_loop(
         }
         let records = received
             .iter()
-            .map(|r| {
+            .map(|m| {
                 serde_json::from_value(serde_json::json!({
-                    "messageId": r.receipt,
-                    "receiptHandle": r.receipt,
-                    "body": r.message.body,
-                    "attributes": {
-                        "ApproximateReceiveCount": r.message.receive_count.to_string(),
-                        "SentTimestamp": r.message.sent_at.timestamp_millis().to_string(),
-                    },
+                    "messageId": m.message_id,
+                    "receiptHandle": m.receipt_handle,
+                    "body": m.body,
+                    "attributes": m.attributes,
                     "messageAttributes": {},
                     "eventSource": "logofill:dev",
                 }))
@@ -331,10 +345,19 @@ async fn worker_loop(
             })
             .collect();
         let (_, report) = process_batch(worker.clone(), records, options.concurrency).await;
-        for r in &received {
-            // Failed records stay in flight; they come back after the visibility timeout.
-            if !report.failed.contains(&r.receipt) {
-                queue.delete(&r.receipt);
+        // Failed records stay in flight; they come back after the visibility timeout.
+        let done: Vec<Handle> = received
+            .iter()
+            .filter(|m| !report.failed.contains(&m.message_id))
+            .enumerate()
+            .map(|(i, m)| Handle {
+                entry_id: i.to_string(),
+                receipt_handle: m.receipt_handle.clone(),
+            })
+            .collect();
+        for chunk in done.chunks(MAX_BATCH_ENTRIES) {
+            if let Err(e) = queue.delete_batch(WORK_QUEUE, chunk).await {
+                tracing::error!(error = %e, "deleting from the dev queue failed");
             }
         }
         let summary: Vec<String> = report

@@ -27,12 +27,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ReplayError;
 use crate::holds::{handles, release, Holds};
-use crate::message::{
-    dedup_id, default_run_id, validate_run_id, AttributeValue, BodyInfo, DlqMessage,
-};
+use crate::message::{dedup_id, default_run_id, validate_run_id, BodyInfo};
 use crate::mover::{fifo_group, StopReason};
 use crate::pace::Pacer;
-use crate::queue::{ReplayQueue, SendEntry, MAX_BATCH};
+use logofill_core::queue::{AttributeValue, ReceivedMessage};
+use logofill_core::queue::{OutgoingMessage, QueueService, MAX_BATCH_ENTRIES};
 
 /// Version of the archive line format.
 pub const ARCHIVE_VERSION: u32 = 1;
@@ -59,7 +58,7 @@ pub struct ArchivedMessage {
 }
 
 impl ArchivedMessage {
-    pub fn of(m: &DlqMessage, source_queue: &str) -> Self {
+    pub fn of(m: &ReceivedMessage, source_queue: &str) -> Self {
         let rfc = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
         ArchivedMessage {
             v: ARCHIVE_VERSION,
@@ -76,8 +75,8 @@ impl ArchivedMessage {
     }
 
     /// As a received message (no receipt handle), for the helpers shared with `move`.
-    fn as_message(&self) -> DlqMessage {
-        DlqMessage {
+    fn as_message(&self) -> ReceivedMessage {
+        ReceivedMessage {
             message_id: self.message_id.clone(),
             receipt_handle: String::new(),
             body: self.body.clone(),
@@ -144,7 +143,7 @@ fn create_archive(path: &Path) -> Result<File, ReplayError> {
     Ok(file)
 }
 
-pub async fn export<Q: ReplayQueue>(
+pub async fn export<Q: QueueService>(
     queue: &Q,
     opts: &ExportOptions,
     stop: &AtomicBool,
@@ -180,7 +179,9 @@ pub async fn export<Q: ReplayQueue>(
             report.stopped = Some(StopReason::Error);
             break;
         }
-        let want = remaining.map_or(MAX_BATCH, |r| r.min(MAX_BATCH as u64) as usize);
+        let want = remaining.map_or(MAX_BATCH_ENTRIES, |r| {
+            r.min(MAX_BATCH_ENTRIES as u64) as usize
+        });
         let received = match queue
             .receive(&opts.dlq, want, opts.wait, opts.visibility)
             .await
@@ -393,7 +394,7 @@ pub struct ImportSummary {
     pub error: Option<String>,
 }
 
-pub async fn import<Q: ReplayQueue>(
+pub async fn import<Q: QueueService>(
     queue: &Q,
     opts: &ImportOptions,
     stop: &AtomicBool,
@@ -429,7 +430,7 @@ pub async fn import<Q: ReplayQueue>(
         return Ok(report);
     }
     let mut pacer = Pacer::new(opts.rate);
-    let step = pacer.batch_size(MAX_BATCH);
+    let step = pacer.batch_size(MAX_BATCH_ENTRIES);
     let mut next = 0;
     while next < messages.len() {
         if stop.load(Ordering::SeqCst) {
@@ -437,7 +438,7 @@ pub async fn import<Q: ReplayQueue>(
             break;
         }
         let chunk = &messages[next..(next + step).min(messages.len())];
-        let entries: Vec<SendEntry> = chunk
+        let entries: Vec<OutgoingMessage> = chunk
             .iter()
             .enumerate()
             .map(|(i, entry)| {
@@ -447,10 +448,10 @@ pub async fn import<Q: ReplayQueue>(
                     .run_id
                     .clone()
                     .unwrap_or_else(|| default_run_id(&a.source_queue, &opts.to));
-                SendEntry {
+                OutgoingMessage {
                     entry_id: i.to_string(),
                     body: a.body.clone(),
-                    message_attributes: a.message_attributes.clone(),
+                    attributes: a.message_attributes.clone(),
                     group_id: target.fifo.then(|| fifo_group(&m, &BodyInfo::of(&a.body))),
                     dedup_id: target.fifo.then(|| dedup_id(&run_id, &a.message_id)),
                 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::message::{BodyInfo, DlqMessage};
+use crate::message::BodyInfo;
+use logofill_core::queue::ReceivedMessage;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -44,7 +45,7 @@ impl Filter {
     /// `None` when the message matches, else why not.
     pub fn rejects(
         &self,
-        message: &DlqMessage,
+        message: &ReceivedMessage,
         info: &BodyInfo,
         now: DateTime<Utc>,
     ) -> Option<&'static str> {
@@ -126,8 +127,8 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    fn msg(sent_ms: Option<i64>) -> DlqMessage {
-        DlqMessage {
+    fn msg(sent_ms: Option<i64>) -> ReceivedMessage {
+        ReceivedMessage {
             message_id: "m".into(),
             receipt_handle: "h".into(),
             body: String::new(),

@@ -13,11 +13,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::error::ReplayError;
-use crate::message::DlqMessage;
-use crate::queue::{Handle, ReplayQueue, MAX_BATCH};
+use logofill_core::queue::ReceivedMessage;
+use logofill_core::queue::{Handle, QueueService, MAX_BATCH_ENTRIES};
 
 /// Entry ids `0`..`9` for one batch call, in the order of `messages`.
-pub fn handles<'a>(messages: impl IntoIterator<Item = &'a DlqMessage>) -> Vec<Handle> {
+pub fn handles<'a>(messages: impl IntoIterator<Item = &'a ReceivedMessage>) -> Vec<Handle> {
     messages
         .into_iter()
         .enumerate()
@@ -30,15 +30,15 @@ pub fn handles<'a>(messages: impl IntoIterator<Item = &'a DlqMessage>) -> Vec<Ha
 
 /// Make messages visible again now. Returns how many SQS did not release (they become
 /// visible on their own when their timeout runs out).
-pub async fn release<Q: ReplayQueue>(
+pub async fn release<Q: QueueService>(
     queue: &Q,
     url: &str,
-    messages: &[DlqMessage],
+    messages: &[ReceivedMessage],
 ) -> Result<usize, ReplayError> {
     let mut unreleased = 0;
-    for chunk in messages.chunks(MAX_BATCH) {
+    for chunk in messages.chunks(MAX_BATCH_ENTRIES) {
         unreleased += queue
-            .set_visibility_batch(url, &handles(chunk), Duration::ZERO)
+            .change_visibility_batch(url, &handles(chunk), Duration::ZERO)
             .await?
             .len();
     }
@@ -50,7 +50,7 @@ pub struct Holds {
     url: String,
     visibility: Duration,
     /// By message id: a message received again (its hold ran out) replaces its old handle.
-    held: HashMap<String, (DlqMessage, Instant)>,
+    held: HashMap<String, (ReceivedMessage, Instant)>,
 }
 
 /// What giving the held messages back came to.
@@ -79,13 +79,13 @@ impl Holds {
         self.held.is_empty()
     }
 
-    pub fn hold(&mut self, message: DlqMessage) {
+    pub fn hold(&mut self, message: ReceivedMessage) {
         self.held
             .insert(message.message_id.clone(), (message, Instant::now()));
     }
 
     /// Extend the messages held for more than half their timeout.
-    pub async fn keep_alive<Q: ReplayQueue>(&mut self, queue: &Q) -> Result<(), ReplayError> {
+    pub async fn keep_alive<Q: QueueService>(&mut self, queue: &Q) -> Result<(), ReplayError> {
         let due_before = Instant::now() - self.visibility / 2;
         let due: Vec<String> = self
             .held
@@ -93,10 +93,10 @@ impl Holds {
             .filter(|(_, (_, at))| *at <= due_before)
             .map(|(id, _)| id.clone())
             .collect();
-        for chunk in due.chunks(MAX_BATCH) {
-            let batch: Vec<&DlqMessage> = chunk.iter().map(|id| &self.held[id].0).collect();
+        for chunk in due.chunks(MAX_BATCH_ENTRIES) {
+            let batch: Vec<&ReceivedMessage> = chunk.iter().map(|id| &self.held[id].0).collect();
             queue
-                .set_visibility_batch(&self.url, &handles(batch), self.visibility)
+                .change_visibility_batch(&self.url, &handles(batch), self.visibility)
                 .await?;
             let now = Instant::now();
             for id in chunk {
@@ -110,10 +110,10 @@ impl Holds {
 
     /// Give every held message back (visible now). Never fails: what cannot be released now
     /// is counted, and SQS releases it when its timeout ends.
-    pub async fn release_all<Q: ReplayQueue>(&mut self, queue: &Q) -> Released {
-        let held: Vec<DlqMessage> = self.held.drain().map(|(_, (m, _))| m).collect();
+    pub async fn release_all<Q: QueueService>(&mut self, queue: &Q) -> Released {
+        let held: Vec<ReceivedMessage> = self.held.drain().map(|(_, (m, _))| m).collect();
         let mut out = Released::default();
-        for chunk in held.chunks(MAX_BATCH) {
+        for chunk in held.chunks(MAX_BATCH_ENTRIES) {
             if out.error.is_some() {
                 out.pending += chunk.len();
                 continue;

@@ -14,8 +14,9 @@ use serde::Serialize;
 
 use crate::error::ReplayError;
 use crate::holds::Holds;
-use crate::message::{BodyInfo, DlqMessage};
-use crate::queue::{ReplayQueue, MAX_BATCH};
+use crate::message::BodyInfo;
+use logofill_core::queue::ReceivedMessage;
+use logofill_core::queue::{QueueService, MAX_BATCH_ENTRIES};
 
 /// Hidden time of a peeked message: the peek gives it back long before.
 pub const PEEK_VISIBILITY: Duration = Duration::from_secs(60);
@@ -38,7 +39,7 @@ pub struct Peeked {
 }
 
 impl Peeked {
-    pub fn of(m: &DlqMessage) -> Self {
+    pub fn of(m: &ReceivedMessage) -> Self {
         let info = BodyInfo::of(&m.body);
         Peeked {
             message_id: m.message_id.clone(),
@@ -81,7 +82,7 @@ pub struct PeekSummary {
 }
 
 /// Receive up to `max` messages, hold them, and give them all back.
-pub async fn peek<Q: ReplayQueue>(
+pub async fn peek<Q: QueueService>(
     queue: &Q,
     dlq: &str,
     max: usize,
@@ -96,7 +97,7 @@ pub async fn peek<Q: ReplayQueue>(
             failure = Some(e);
             break;
         }
-        let want = (max - messages.len()).min(MAX_BATCH);
+        let want = (max - messages.len()).min(MAX_BATCH_ENTRIES);
         match queue.receive(dlq, want, wait, PEEK_VISIBILITY).await {
             Ok(batch) if batch.is_empty() => break,
             Ok(batch) => {
@@ -113,7 +114,7 @@ pub async fn peek<Q: ReplayQueue>(
                 }
             }
             Err(e) => {
-                failure = Some(e);
+                failure = Some(e.into());
                 break;
             }
         }
@@ -158,7 +159,7 @@ pub struct Stats {
 }
 
 /// Counts, source queues, and (when `sample` > 0) the oldest message among a peeked sample.
-pub async fn stats<Q: ReplayQueue>(
+pub async fn stats<Q: QueueService>(
     queue: &Q,
     dlq: &str,
     sample: usize,

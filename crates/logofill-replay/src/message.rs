@@ -6,87 +6,8 @@
 //! and the `--company` filter, and uses the core crate's parser so "unreadable" means exactly
 //! what it means to the worker.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, TimeZone, Utc};
 use logofill_core::message::{MessageError, QueueMessage};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-/// One message attribute, as SQS stores it. Binary values are bytes here and base64 in JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttributeValue {
-    pub data_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub string_value: Option<String>,
-    #[serde(
-        default,
-        rename = "binary_value_base64",
-        skip_serializing_if = "Option::is_none",
-        with = "base64_bytes"
-    )]
-    pub binary_value: Option<Vec<u8>>,
-}
-
-mod base64_bytes {
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(bytes) => {
-                s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
-            }
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        let text: Option<String> = Option::deserialize(d)?;
-        text.map(|t| {
-            base64::engine::general_purpose::STANDARD
-                .decode(t)
-                .map_err(serde::de::Error::custom)
-        })
-        .transpose()
-    }
-}
-
-/// A message received from the dead-letter queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DlqMessage {
-    pub message_id: String,
-    pub receipt_handle: String,
-    pub body: String,
-    pub md5_of_body: Option<String>,
-    /// System attributes by their SQS name (`SentTimestamp`, `MessageGroupId`, ...).
-    pub attributes: BTreeMap<String, String>,
-    pub message_attributes: BTreeMap<String, AttributeValue>,
-}
-
-fn epoch_millis(value: Option<&String>) -> Option<DateTime<Utc>> {
-    let millis: i64 = value?.parse().ok()?;
-    Utc.timestamp_millis_opt(millis).single()
-}
-
-impl DlqMessage {
-    /// When the message was first sent (SQS keeps this across the redrive to the DLQ).
-    pub fn sent_at(&self) -> Option<DateTime<Utc>> {
-        epoch_millis(self.attributes.get("SentTimestamp"))
-    }
-
-    pub fn first_received_at(&self) -> Option<DateTime<Utc>> {
-        epoch_millis(self.attributes.get("ApproximateFirstReceiveTimestamp"))
-    }
-
-    pub fn receive_count(&self) -> Option<u64> {
-        self.attributes.get("ApproximateReceiveCount")?.parse().ok()
-    }
-
-    pub fn group_id(&self) -> Option<&str> {
-        self.attributes.get("MessageGroupId").map(String::as_str)
-    }
-}
 
 /// What a body says: a company id, or why it cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,20 +172,5 @@ mod tests {
         assert!(validate_run_id("").is_err());
         assert!(validate_run_id("a b").is_err());
         assert!(validate_run_id(&"a".repeat(41)).is_err());
-    }
-
-    #[test]
-    fn attribute_json_keeps_binary_bytes() {
-        let v = AttributeValue {
-            data_type: "Binary.gz".into(),
-            string_value: None,
-            binary_value: Some(vec![0, 159, 255]),
-        };
-        let json = serde_json::to_string(&v).unwrap();
-        assert_eq!(
-            json,
-            r#"{"data_type":"Binary.gz","binary_value_base64":"AJ//"}"#
-        );
-        assert_eq!(serde_json::from_str::<AttributeValue>(&json).unwrap(), v);
     }
 }

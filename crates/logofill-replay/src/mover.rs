@@ -22,9 +22,10 @@ use serde::Serialize;
 use crate::error::ReplayError;
 use crate::filter::Filter;
 use crate::holds::{handles, release, Holds};
-use crate::message::{dedup_id, default_run_id, validate_run_id, BodyInfo, DlqMessage};
+use crate::message::{dedup_id, default_run_id, validate_run_id, BodyInfo};
 use crate::pace::Pacer;
-use crate::queue::{ReplayQueue, SendEntry, MAX_BATCH};
+use logofill_core::queue::ReceivedMessage;
+use logofill_core::queue::{OutgoingMessage, QueueService, MAX_BATCH_ENTRIES};
 
 /// More held messages than this and the run stops: SQS allows 120,000 in flight per queue.
 pub const MAX_HELD: usize = 100_000;
@@ -143,7 +144,7 @@ impl MoveSummary {
         self.companies.entry(key.to_owned()).or_default()
     }
 
-    fn fail(&mut self, message: &DlqMessage, company: &str, code: &str, detail: &str) {
+    fn fail(&mut self, message: &ReceivedMessage, company: &str, code: &str, detail: &str) {
         self.failed += 1;
         self.company(company).failed += 1;
         if self.failures.len() < MAX_LISTED_FAILURES {
@@ -170,7 +171,7 @@ impl MoveSummary {
 
 /// Work out the target queue and check both queues before touching anything. Any error here
 /// means nothing was received, sent or deleted.
-pub async fn resolve_target<Q: ReplayQueue>(
+pub async fn resolve_target<Q: QueueService>(
     queue: &Q,
     dlq: &str,
     to: Option<&str>,
@@ -206,7 +207,7 @@ pub async fn resolve_target<Q: ReplayQueue>(
 
 /// The group id a message gets on a FIFO target: its own, else its company id (the report
 /// path's choice), else its message id.
-pub fn fifo_group(message: &DlqMessage, info: &BodyInfo) -> String {
+pub fn fifo_group(message: &ReceivedMessage, info: &BodyInfo) -> String {
     message
         .group_id()
         .map(str::to_owned)
@@ -217,7 +218,7 @@ pub fn fifo_group(message: &DlqMessage, info: &BodyInfo) -> String {
 /// Move messages. `progress` is called once before the first receive and after every
 /// batch. `Err` only when the run could not start (nothing touched); otherwise the
 /// report says what happened, including an error that stopped the run part-way.
-pub async fn run_move<Q: ReplayQueue>(
+pub async fn run_move<Q: QueueService>(
     queue: &Q,
     opts: &MoveOptions,
     stop: &AtomicBool,
@@ -285,15 +286,17 @@ pub async fn run_move<Q: ReplayQueue>(
             report.stop_with(e);
             break;
         }
-        let want = remaining.map_or(MAX_BATCH, |r| r.min(MAX_BATCH as u64) as usize);
-        let want = want.min(pacer.batch_size(MAX_BATCH));
+        let want = remaining.map_or(MAX_BATCH_ENTRIES, |r| {
+            r.min(MAX_BATCH_ENTRIES as u64) as usize
+        });
+        let want = want.min(pacer.batch_size(MAX_BATCH_ENTRIES));
         let received = match queue
             .receive(&opts.dlq, want, opts.wait, opts.visibility)
             .await
         {
             Ok(r) => r,
             Err(e) => {
-                report.stop_with(e);
+                report.stop_with(e.into());
                 break;
             }
         };
@@ -312,7 +315,7 @@ pub async fn run_move<Q: ReplayQueue>(
             break;
         }
         let now = Utc::now();
-        let mut batch: Vec<(DlqMessage, BodyInfo)> = Vec::with_capacity(fresh.len());
+        let mut batch: Vec<(ReceivedMessage, BodyInfo)> = Vec::with_capacity(fresh.len());
         for m in fresh {
             seen.insert(m.message_id.clone());
             let info = BodyInfo::of(&m.body);
@@ -330,13 +333,13 @@ pub async fn run_move<Q: ReplayQueue>(
             continue;
         }
 
-        let entries: Vec<SendEntry> = batch
+        let entries: Vec<OutgoingMessage> = batch
             .iter()
             .enumerate()
-            .map(|(i, (m, info))| SendEntry {
+            .map(|(i, (m, info))| OutgoingMessage {
                 entry_id: i.to_string(),
                 body: m.body.clone(),
-                message_attributes: m.message_attributes.clone(),
+                attributes: m.message_attributes.clone(),
                 group_id: target_info.fifo.then(|| fifo_group(m, info)),
                 dedup_id: target_info.fifo.then(|| dedup_id(&run_id, &m.message_id)),
             })
@@ -368,13 +371,13 @@ pub async fn run_move<Q: ReplayQueue>(
                 for (m, info) in &batch {
                     report.fail(m, info.company_key(), &code, &e.to_string());
                 }
-                let messages: Vec<DlqMessage> = batch.into_iter().map(|(m, _)| m).collect();
+                let messages: Vec<ReceivedMessage> = batch.into_iter().map(|(m, _)| m).collect();
                 let _ = release(queue, &opts.dlq, &messages).await;
-                report.stop_with(e);
+                report.stop_with(e.into());
                 break;
             }
         };
-        let mut sent: Vec<(DlqMessage, BodyInfo)> = Vec::with_capacity(batch.len());
+        let mut sent: Vec<(ReceivedMessage, BodyInfo)> = Vec::with_capacity(batch.len());
         for (i, (m, info)) in batch.into_iter().enumerate() {
             let id = i.to_string();
             if let Some(f) = refused.iter().find(|f| f.entry_id == id) {
@@ -403,7 +406,7 @@ pub async fn run_move<Q: ReplayQueue>(
                     report.company(info.company_key()).moved += 1;
                 }
                 report.not_deleted += sent.len() as u64;
-                report.stop_with(e);
+                report.stop_with(e.into());
             }
         }
         progress(&report);
@@ -422,7 +425,7 @@ pub async fn run_move<Q: ReplayQueue>(
     Ok(report)
 }
 
-fn holds_back(holds: &mut Holds, messages: Vec<DlqMessage>) {
+fn holds_back(holds: &mut Holds, messages: Vec<ReceivedMessage>) {
     for m in messages {
         holds.hold(m);
     }

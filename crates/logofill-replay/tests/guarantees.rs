@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use logofill_core::queue::MemoryQueues;
 use logofill_replay::archive::{self, ExportOptions, ImportOptions};
-use logofill_replay::memory::MemoryQueues;
 use logofill_replay::{inspect, run_move, MoveOptions, Operation, StopReason};
 
 const DLQ: &str = "https://sqs.us-east-1.amazonaws.com/1/logofill-dlq";
@@ -24,8 +24,9 @@ fn body(company: &str) -> String {
 
 fn setup(n: usize) -> (MemoryQueues, Vec<String>) {
     let q = MemoryQueues::new();
-    q.create(SRC, &[]);
-    q.create(DLQ, &[SRC]);
+    q.create(SRC);
+    q.create(DLQ);
+    q.set_redrive(SRC, DLQ, 3);
     let bodies: Vec<String> = (0..n).map(|i| body(&format!("c{i}"))).collect();
     for b in &bodies {
         q.put(DLQ, b, None, Duration::from_secs(3600));
@@ -129,8 +130,9 @@ async fn a_lost_delete_leaves_a_duplicate_never_a_loss() {
 #[tokio::test]
 async fn filters_leave_the_rest_untouched_and_visible() {
     let q = MemoryQueues::new();
-    q.create(SRC, &[]);
-    q.create(DLQ, &[SRC]);
+    q.create(SRC);
+    q.create(DLQ);
+    q.set_redrive(SRC, DLQ, 3);
     q.put(DLQ, &body("acme"), None, Duration::from_secs(7200));
     q.put(DLQ, &body("acme"), None, Duration::from_secs(60));
     q.put(DLQ, &body("globex"), None, Duration::from_secs(7200));
@@ -187,9 +189,11 @@ async fn max_and_interrupt() {
 #[tokio::test]
 async fn the_target_must_be_clear() {
     let q = MemoryQueues::new();
-    q.create(SRC, &[]);
-    q.create("https://sqs.us-east-1.amazonaws.com/1/other", &[]);
-    q.create(DLQ, &[SRC, "https://sqs.us-east-1.amazonaws.com/1/other"]);
+    q.create(SRC);
+    q.create("https://sqs.us-east-1.amazonaws.com/1/other");
+    q.create(DLQ);
+    q.set_redrive(SRC, DLQ, 3);
+    q.set_redrive("https://sqs.us-east-1.amazonaws.com/1/other", DLQ, 3);
     let e = run_move(&q, &opts(), &AtomicBool::new(false), &mut |_| {})
         .await
         .unwrap_err();
@@ -209,8 +213,9 @@ async fn the_target_must_be_clear() {
 #[tokio::test]
 async fn fifo_keeps_groups_and_a_rerun_after_a_crash_sends_no_duplicates() {
     let q = MemoryQueues::new();
-    q.create(SRC_FIFO, &[]);
-    q.create(DLQ_FIFO, &[SRC_FIFO]);
+    q.create(SRC_FIFO);
+    q.create(DLQ_FIFO);
+    q.set_redrive(SRC_FIFO, DLQ_FIFO, 3);
     for i in 0..6 {
         q.put(
             DLQ_FIFO,

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{service_fn, LambdaEvent};
-use logofill_aws::{lambda, sdk_config, AwsTimeouts, SqsQueue};
+use logofill_aws::{lambda, sdk_config, AwsTimeouts, Sqs};
 use logofill_core::config::ProcessEnv;
 use logofill_core::{ReportService, SystemClock};
 use logofill_report::{handle_event, metrics_line, ReportSettings};
@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve(settings: ReportSettings) -> anyhow::Result<()> {
     let sdk = sdk_config(AwsTimeouts::default()).await;
-    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), settings.queue_url.clone());
+    let queue = Sqs::new(aws_sdk_sqs::Client::new(&sdk)).queue(settings.queue_url.clone());
     let service = ReportService::new(queue, SystemClock::default(), settings.report.clone());
     let service = &service;
     lambda_runtime::run(service_fn(
