@@ -58,7 +58,12 @@ pub fn run(args: CompanyArgs<'_>) -> anyhow::Result<ExitCode> {
             _ => None,
         };
         let fetcher = fetcher(&settings)?;
-        let directory = directory(&settings, fetcher.clone(), s3)?;
+        let directory = directory(&settings, fetcher.clone(), |uri| {
+            logofill_aws::S3Directory::from_uri(
+                s3.expect("an S3 client for an s3:// directory"),
+                uri,
+            )
+        })?;
         let mut options = service_options(&settings);
         options.force = true;
         let worker = LogoWorker::new(

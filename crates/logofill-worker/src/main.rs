@@ -1,15 +1,18 @@
-//! `logofill-worker`: the Lambda entry point. Reads config, builds the adapters once, then
-//! serves SQS batches with partial batch responses.
+//! `logofill-worker`: the Lambda entry point. Reads config, builds the adapters once (the AWS
+//! ones here: the S3 store and an `s3://` directory), then serves SQS batches with partial
+//! batch responses.
 
 use std::io::Write as _;
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
-use logofill_aws::{lambda, sdk_config, AwsTimeouts};
+use logofill_aws::{lambda, s3_client, sdk_config, AwsTimeouts, S3Directory, S3Store};
 use logofill_core::config::ProcessEnv;
-use logofill_worker::wiring::lambda_worker;
-use logofill_worker::{process_batch, WorkerSettings};
+use logofill_fetch::GuardedFetcher;
+use logofill_worker::wiring::WiringError;
+use logofill_worker::wiring::{directory, fetcher, renderer, service_options, AnyDirectory};
+use logofill_worker::{process_batch, LogoWorker, WorkerSettings};
 use tracing::Instrument as _;
 
 fn main() -> anyhow::Result<()> {
@@ -23,9 +26,30 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(serve(settings))
 }
 
+/// The production worker: the S3 store and the configured directory.
+type LambdaWorker = LogoWorker<AnyDirectory<S3Directory>, S3Store, Arc<GuardedFetcher>>;
+
+fn lambda_worker(
+    settings: &WorkerSettings,
+    sdk: &aws_config::SdkConfig,
+) -> Result<LambdaWorker, WiringError> {
+    let s3 = s3_client(sdk);
+    let fetcher = fetcher(settings)?;
+    let directory = directory(settings, fetcher.clone(), |uri| {
+        S3Directory::from_uri(s3.clone(), uri)
+    })?;
+    Ok(LogoWorker::new(
+        directory,
+        S3Store::new(s3, settings.bucket.clone()),
+        fetcher,
+        renderer(settings)?,
+        service_options(settings),
+    ))
+}
+
 async fn serve(settings: WorkerSettings) -> anyhow::Result<()> {
     let sdk = sdk_config(AwsTimeouts::default()).await;
-    let worker = match lambda_worker(&settings, &sdk).await {
+    let worker = match lambda_worker(&settings, &sdk) {
         Ok(worker) => Arc::new(worker),
         Err(err) => {
             eprintln!("logofill-worker: start-up failed: {err:#}");

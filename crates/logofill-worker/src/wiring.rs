@@ -1,30 +1,20 @@
 //! Building the worker's adapters from configuration, once per process.
 //!
-//! The AWS half (the S3 store and directory, the Lambda's worker) is built only with the
-//! `aws` feature (on by default); without it this crate links no AWS SDK, which is how the dev
-//! runner uses it.
+//! Everything here is AWS-free: the S3 adapters are built by the callers that have AWS access
+//! (the Lambda's `main`, `logofill process --company`) and handed in, so the dev runner builds
+//! this crate without the AWS SDK.
 
 use std::sync::Arc;
 
-#[cfg(feature = "aws")]
-use logofill_aws::{s3_client, S3Directory, S3Store};
-use logofill_core::directory::DirectoryError;
-#[cfg(feature = "aws")]
-use logofill_core::directory::{CompanyDirectory, CompanyRecord, JsonlDirectory};
-#[cfg(feature = "aws")]
+use logofill_core::directory::{CompanyDirectory, CompanyRecord, DirectoryError, JsonlDirectory};
 use logofill_core::CompanyId;
 use logofill_discover::DiscoveryOptions;
-#[cfg(feature = "aws")]
 use logofill_fetch::HttpDirectory;
 use logofill_fetch::{FetchOptions, GuardedFetcher, LoopbackAccess};
 use logofill_image::{Pipeline, PipelineOptions, TrimOptions};
 use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
 
-#[cfg(feature = "aws")]
-use crate::config::DirectorySource;
-use crate::config::WorkerSettings;
-#[cfg(feature = "aws")]
-use crate::service::LogoWorker;
+use crate::config::{DirectorySource, WorkerSettings};
 use crate::service::ServiceOptions;
 
 /// Why an adapter could not be built from the settings: a start-up error, named by what was
@@ -39,20 +29,17 @@ pub enum WiringError {
     HelperExecutable(#[from] std::io::Error),
     #[error("the company directory could not be opened: {0}")]
     Directory(#[from] DirectoryError),
-    #[error("an s3:// directory needs AWS access")]
-    DirectoryNeedsAws,
 }
 
-/// One of the three directory adapters, chosen by `LOGOFILL_DIRECTORY`.
-#[cfg(feature = "aws")]
-pub enum AnyDirectory {
+/// One of the three directory adapters, chosen by `LOGOFILL_DIRECTORY`; `S` is the S3 one,
+/// built by the caller.
+pub enum AnyDirectory<S> {
     File(JsonlDirectory),
-    S3(S3Directory),
+    S3(S),
     Http(HttpDirectory<Arc<GuardedFetcher>>),
 }
 
-#[cfg(feature = "aws")]
-impl CompanyDirectory for AnyDirectory {
+impl<S: CompanyDirectory> CompanyDirectory for AnyDirectory<S> {
     async fn lookup(&self, id: &CompanyId) -> Result<Option<CompanyRecord>, DirectoryError> {
         match self {
             AnyDirectory::File(d) => d.lookup(id).await,
@@ -104,13 +91,12 @@ pub fn renderer(settings: &WorkerSettings) -> Result<Renderer, WiringError> {
     Ok(Renderer::sandboxed(pipeline, pool))
 }
 
-/// The directory named by the settings. `s3` is needed only for an `s3://` directory.
-#[cfg(feature = "aws")]
-pub fn directory(
+/// The directory named by the settings; `s3` opens an `s3://` one (it is called only then).
+pub fn directory<S>(
     settings: &WorkerSettings,
     fetcher: Arc<GuardedFetcher>,
-    s3: Option<aws_sdk_s3::Client>,
-) -> Result<AnyDirectory, WiringError> {
+    s3: impl FnOnce(&str) -> Result<S, DirectoryError>,
+) -> Result<AnyDirectory<S>, WiringError> {
     Ok(match &settings.directory {
         DirectorySource::File(path) => {
             let directory = JsonlDirectory::load(path)?;
@@ -120,10 +106,7 @@ pub fn directory(
             tracing::info!(companies = directory.len(), source = %path.display(), "company directory loaded");
             AnyDirectory::File(directory)
         }
-        DirectorySource::S3(uri) => {
-            let client = s3.ok_or(WiringError::DirectoryNeedsAws)?;
-            AnyDirectory::S3(S3Directory::from_uri(client, uri)?)
-        }
+        DirectorySource::S3(uri) => AnyDirectory::S3(s3(uri)?),
         DirectorySource::Http(template) => {
             AnyDirectory::Http(HttpDirectory::new(template, fetcher)?)
         }
@@ -143,25 +126,4 @@ pub fn service_options(settings: &WorkerSettings) -> ServiceOptions {
             ..DiscoveryOptions::default()
         },
     }
-}
-
-/// The production worker: S3 store and the configured directory.
-#[cfg(feature = "aws")]
-pub type LambdaWorker = LogoWorker<AnyDirectory, S3Store, Arc<GuardedFetcher>>;
-
-#[cfg(feature = "aws")]
-pub async fn lambda_worker(
-    settings: &WorkerSettings,
-    sdk: &aws_config::SdkConfig,
-) -> Result<LambdaWorker, WiringError> {
-    let s3 = s3_client(sdk);
-    let fetcher = fetcher(settings)?;
-    let directory = directory(settings, fetcher.clone(), Some(s3.clone()))?;
-    Ok(LogoWorker::new(
-        directory,
-        S3Store::new(s3, settings.bucket.clone()),
-        fetcher,
-        renderer(settings)?,
-        service_options(settings),
-    ))
 }
