@@ -15,6 +15,8 @@
 //! fails as a whole ([`QueueError`]) or answers per entry ([`EntryFailure`]); the caller decides
 //! what to retry.
 
+#[cfg(any(test, feature = "contract"))]
+pub mod contract;
 pub mod memory;
 
 use std::collections::BTreeMap;

@@ -8,6 +8,9 @@
 //! presence (one HEAD) means the whole set is there: that is the only existence check the
 //! worker makes.
 
+#[cfg(any(test, feature = "contract"))]
+pub mod contract;
+
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 

@@ -171,4 +171,14 @@ mod tests {
         }
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    #[test]
+    fn the_folder_bucket_keeps_the_store_contract() {
+        let dir = std::env::temp_dir().join(format!("logofill-contract-{}", std::process::id()));
+        block(logofill_core::store::contract::run(
+            &FolderStore::new(&dir),
+            "",
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
