@@ -33,7 +33,7 @@ use logofill_fetch::{
     check_ip, is_globally_routable, FetchOptions, GuardedFetcher, LookupError, LoopbackAccess,
     StaticResolver,
 };
-use logofill_tests::{FixtureSite, Page};
+use logofill_testkit::sites::{FixtureSite, Page};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
