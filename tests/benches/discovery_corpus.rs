@@ -2,7 +2,7 @@
 //! cause, and the time and renders per company. Numbers for docs/benchmarks, not pass/fail
 //! (the test `discovery_corpus` is the pass/fail).
 
-#[path = "../corpus_run.rs"]
+#[path = "../it/corpus_run.rs"]
 mod corpus_run;
 
 use corpus_run::{run_corpus, summary};

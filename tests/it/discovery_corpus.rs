@@ -2,9 +2,7 @@
 //! service: each must end in its expected outcome with an accepted pick, and no case may ever
 //! store another company's logo. `make bench` prints the same run as a share.
 
-mod corpus_run;
-
-use corpus_run::{run_corpus, summary};
+use crate::corpus_run::{run_corpus, summary};
 use logofill_testkit::sites::corpus::{corpus_dir, CorpusServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

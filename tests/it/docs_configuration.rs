@@ -11,8 +11,6 @@
 //! Only the first two cells of a row are read (the name in backticks, the default in backticks
 //! or `required`); the meaning is prose and free.
 
-mod sample_env_vars;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -194,7 +192,7 @@ fn the_page_names_no_variable_the_binaries_do_not_read() {
 
 #[test]
 fn differences_name_each_variable_and_default() {
-    let documented = sample_env_vars::sample_env_vars();
+    let documented = crate::sample_env_vars();
     let doc = "# Config\n\n## Other\n\n| variable | default | meaning |\n|---|---|---|\n| `LOGOFILL_Z` | `1` | elsewhere |\n\n\
                ## Thing (`thing`)\n\n| variable | default | meaning |\n|---|---|---|\n\
                | `LOGOFILL_A` | required | a |\n| `LOGOFILL_B` | `60` | b, with | a pipe |\n\

@@ -12,8 +12,6 @@
 //! them as `Value::Tagged`, which is all this test needs: it compares keys, and only looks
 //! inside values that are plain strings.
 
-mod sample_env_vars;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -166,7 +164,7 @@ fn every_function_in_the_template_is_checked() {
 
 #[test]
 fn differences_name_each_variable_and_ignore_intrinsics() {
-    let documented = sample_env_vars::sample_env_vars();
+    let documented = crate::sample_env_vars();
     let template: Value = serde_yaml::from_str(
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildProperties:\n        Binary: b\n    Properties:\n      Environment:\n        Variables:\n          LOGOFILL_A: !Ref Queue\n          LOGOFILL_B: \"60\"\n          LOGOFILL_OLD: !If [IsFifo, \"1\", \"0\"]\n",
     )
