@@ -36,10 +36,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use logofill_tests::{
-    create_bucket, create_queue_with_dlq, free_port, receive_as_lambda_event, s3_client,
-    settle_batch, sqs_client, FakeLambdaRuntime, FixtureSite, MotoServer, Page,
+use logofill_testkit::aws::{
+    create_bucket, create_queue_with_dlq, receive_as_lambda_event, s3_client, settle_batch,
+    sqs_client,
 };
+use logofill_testkit::free_port;
+use logofill_testkit::lambda_runtime::FakeLambdaRuntime;
+use logofill_testkit::moto::MotoServer;
+use logofill_testkit::sites::{FixtureSite, Page};
+use logofill_testkit::{binaries, process};
 use serde_json::Value;
 
 const MIB: u64 = 1024 * 1024;
@@ -626,25 +631,13 @@ fn role(pid: u32) -> String {
     }
 }
 
-fn vm_rss(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
-
 fn sample(group: &GroupFiles, into: &mut Sampled) {
     let usage = group.number("memory.usage_in_bytes");
     let stat = group.keyed("memory.stat");
     let get = |k: &str| stat.get(k).copied().unwrap_or(0);
     let mut processes = Vec::new();
     for pid in group.pids() {
-        if let Some(rss) = vm_rss(pid) {
+        if let Some(rss) = process::resident(pid) {
             let role = role(pid);
             let peak = into.per_process.entry(pid).or_insert((role.clone(), 0));
             peak.1 = peak.1.max(rss);
@@ -1004,7 +997,7 @@ fn report(run: &Run, inputs: &[Input]) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let binary = logofill_tests::workspace_binary("logofill-worker");
+    let binary = binaries::path("logofill-worker");
     remove_stale_groups();
     let generated = Instant::now();
     let inputs = inputs();

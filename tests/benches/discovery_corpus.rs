@@ -2,8 +2,11 @@
 //! cause, and the time and renders per company. Numbers for docs/benchmarks, not pass/fail
 //! (the test `discovery_corpus` is the pass/fail).
 
-use logofill_tests::corpus_run::{run_corpus, summary};
-use logofill_tests::sites::{corpus_dir, CorpusServer};
+#[path = "../it/corpus_run.rs"]
+mod corpus_run;
+
+use corpus_run::{run_corpus, summary};
+use logofill_testkit::sites::corpus::{corpus_dir, CorpusServer};
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()

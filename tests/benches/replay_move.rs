@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
-use logofill_tests::{create_queue_with_dlq, sqs_client, workspace_binary, MotoServer};
+use logofill_testkit::aws::{create_queue_with_dlq, sqs_client};
+use logofill_testkit::binaries;
+use logofill_testkit::moto::{self, MotoServer};
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -123,15 +125,9 @@ async fn raw_move(sqs: &Client, dlq: &str, target: &str, n: usize) -> usize {
 }
 
 fn tool_move(endpoint: &str, dlq: &str, target: &str, n: usize) -> usize {
-    let out = std::process::Command::new(workspace_binary("logofill"))
+    let out = binaries::command("logofill")
         .env_clear()
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .envs(moto::client_env(endpoint))
         .args(["replay", "move", "--dlq", dlq, "--to", target, "--json"])
         .args(["--max", &n.to_string()])
         .output()

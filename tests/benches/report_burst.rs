@@ -6,12 +6,14 @@
 //!
 //! Run with `make bench` (it builds the release binary first).
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use logofill_tests::{
-    create_queue, process_usage, sqs_client, workspace_binary, FakeLambdaRuntime, MotoServer,
-};
+use logofill_testkit::aws::{create_queue, sqs_client};
+use logofill_testkit::binaries;
+use logofill_testkit::lambda_runtime::FakeLambdaRuntime;
+use logofill_testkit::moto::MotoServer;
+use logofill_testkit::process;
 
 const REPORTS: usize = 10_000;
 const IDS_PER_REPORT: usize = 10;
@@ -43,14 +45,10 @@ async fn main() {
     let sqs = sqs_client(&moto.endpoint).await;
     let url = create_queue(&sqs, "logofill-burst").await;
     let runtime = FakeLambdaRuntime::start().await;
-    let mut child = Command::new(workspace_binary("logofill-report"))
+    let mut child = binaries::command("logofill-report")
         .env_clear()
         .envs(runtime.lambda_env("logofill-report"))
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(moto.client_env())
         .env("LOGOFILL_QUEUE_URL", &url)
         .env("LOGOFILL_ALLOWED_ORIGINS", "https://jobs.example.com")
         .env("LOGOFILL_LOG_LEVEL", "warn")
@@ -77,7 +75,7 @@ async fn main() {
             .answer(&id, Duration::from_secs(30))
             .await
             .expect("warm-up answer");
-        process_usage(pid).expect("/proc usage")
+        process::usage(pid).expect("/proc usage")
     };
     let cold = started.elapsed();
     let burst_started = Instant::now();
@@ -100,7 +98,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let burst = burst_started.elapsed();
-    let (rss_peak, cpu_total) = process_usage(pid).expect("/proc usage");
+    let (rss_peak, cpu_total) = process::usage(pid).expect("/proc usage");
     child.kill().ok();
     child.wait().ok();
 

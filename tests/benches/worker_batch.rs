@@ -24,10 +24,15 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use logofill_tests::{
-    create_bucket, create_queue_with_dlq, free_port, process_usage, receive_as_lambda_event,
-    s3_client, settle_batch, sqs_client, FakeLambdaRuntime, FixtureSite, MotoServer, Page,
+use logofill_testkit::aws::{
+    create_bucket, create_queue_with_dlq, receive_as_lambda_event, s3_client, settle_batch,
+    sqs_client,
 };
+use logofill_testkit::free_port;
+use logofill_testkit::lambda_runtime::FakeLambdaRuntime;
+use logofill_testkit::moto::MotoServer;
+use logofill_testkit::sites::{FixtureSite, Page};
+use logofill_testkit::{binaries, process};
 use serde_json::Value;
 
 /// Batches of the throughput run, after one warm-up batch.
@@ -532,7 +537,7 @@ impl Worker {
 
     /// (peak RSS bytes, CPU time so far)
     fn usage(&self) -> (u64, Duration) {
-        process_usage(self.pid).expect("/proc usage of the worker")
+        process::usage(self.pid).expect("/proc usage of the worker")
     }
 
     /// Sum of one EMF metric over every batch so far.
@@ -630,7 +635,7 @@ struct LargeRun {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let binary = logofill_tests::workspace_binary("logofill-worker");
+    let binary = binaries::path("logofill-worker");
     let generated = Instant::now();
     let typical_png = logo_png(512);
     let typical_ico = ico(&logo_png(256));

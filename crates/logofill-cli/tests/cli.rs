@@ -1,10 +1,12 @@
 //! The `logofill` binary as a user runs it: arguments, files written, JSON lines, exit status.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use logofill_testkit::binaries;
 
 fn logofill(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_logofill"))
+    binaries::command("logofill")
         .args(args)
         .output()
         .expect("runs logofill")

@@ -205,19 +205,11 @@ async fn the_contract_errors_and_the_demo_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dev_fetcher_reaches_its_own_sample_sites_and_no_other_loopback_port() {
     use logofill_core::fetch::{FetchError, Fetcher};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
+    use logofill_testkit::sites::Tripwire;
 
     let (dev, bucket) = dev("loopback").await;
-    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let other_port = other.local_addr().unwrap().port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((_stream, _)) = other.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    let other = Tripwire::start().await;
+    let other_port = other.port;
 
     let settings = logofill_worker::WorkerSettings::with_defaults(
         "dev",
@@ -249,7 +241,7 @@ async fn the_dev_fetcher_reaches_its_own_sample_sites_and_no_other_loopback_port
         }
     }
     assert_eq!(
-        accepted.load(Ordering::SeqCst),
+        other.accepted(),
         0,
         "another loopback port was connected to"
     );

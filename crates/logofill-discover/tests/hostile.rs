@@ -12,9 +12,7 @@ mod util;
 #[path = "util/counting.rs"]
 mod counting;
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use counting::measured;
@@ -25,84 +23,19 @@ use logofill_discover::{
     SourceCheck, SourceOutcome, TakeAnything, DEFAULT_MAX_HTML_BYTES,
 };
 use logofill_fetch::{FetchOptions, GuardedFetcher, LoopbackAccess};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use logofill_testkit::sites::{FixtureSite, Page};
 use util::hostile::*;
 
 // ---- the server ---------------------------------------------------------------------------
 
-/// A content type and a body.
-type Served = (&'static str, Arc<Vec<u8>>);
-
-/// A raw HTTP/1.1 server on 127.0.0.1, on its own thread and runtime (so its buffers are not
-/// counted), answering fixed bodies by path and 404 otherwise, recording the paths asked for.
-struct Site {
-    addr: SocketAddr,
-    hits: Arc<Mutex<Vec<String>>>,
-}
-
-impl Site {
-    fn start(pages: Vec<(&str, &'static str, Vec<u8>)>) -> Site {
-        let pages: Arc<HashMap<String, Served>> = Arc::new(
-            pages
-                .into_iter()
-                .map(|(p, t, b)| (p.to_string(), (t, Arc::new(b))))
-                .collect(),
-        );
-        let hits: Arc<Mutex<Vec<String>>> = Arc::default();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server_hits = hits.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                while let Ok((mut stream, _)) = listener.accept().await {
-                    let (pages, hits) = (pages.clone(), server_hits.clone());
-                    tokio::spawn(async move {
-                        let mut head = Vec::new();
-                        let mut buf = [0u8; 2048];
-                        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                            match stream.read(&mut buf).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => head.extend_from_slice(&buf[..n]),
-                            }
-                        }
-                        let head = String::from_utf8_lossy(&head).into_owned();
-                        let path = head.split(' ').nth(1).unwrap_or("/").to_string();
-                        hits.lock().unwrap().push(path.clone());
-                        let (status, ctype, body) = match pages.get(&path) {
-                            Some((t, b)) => ("200 OK", *t, b.clone()),
-                            None => ("404 Not Found", "text/plain", Arc::new(b"no".to_vec())),
-                        };
-                        let head = format!(
-                            "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                            body.len()
-                        );
-                        if stream.write_all(head.as_bytes()).await.is_ok() {
-                            for chunk in body.chunks(64 * 1024) {
-                                if stream.write_all(chunk).await.is_err() {
-                                    return;
-                                }
-                            }
-                        }
-                    });
-                }
-            });
-        });
-        Site { addr, hits }
+/// A fixture site answering `pages` (path, content type, body) and 404 otherwise, on its own
+/// thread and runtime, so its buffers are not counted.
+fn site(pages: Vec<(&str, &'static str, Vec<u8>)>) -> FixtureSite {
+    let site = FixtureSite::start_on_own_thread();
+    for (path, content_type, body) in pages {
+        site.page(path, Page::ok(content_type, body));
     }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn hits(&self) -> Vec<String> {
-        self.hits.lock().unwrap().clone()
-    }
+    site
 }
 
 // ---- discovery ----------------------------------------------------------------------------
@@ -142,7 +75,7 @@ struct Run {
     elapsed: Duration,
 }
 
-fn discover(site: &Site) -> Run {
+fn discover(site: &FixtureSite) -> Run {
     let fetcher = GuardedFetcher::new(FetchOptions {
         loopback: LoopbackAccess::only([site.addr]),
         ..FetchOptions::default()
@@ -191,8 +124,8 @@ fn expect_found(class: &str, run: &Run, url_ends: &str) {
     );
 }
 
-fn homepage(body: Vec<u8>) -> Site {
-    Site::start(vec![
+fn homepage(body: Vec<u8>) -> FixtureSite {
+    site(vec![
         ("/", "text/html", body),
         ("/logo.png", "image/png", b"png".to_vec()),
         ("/a.png", "image/png", b"png".to_vec()),
@@ -285,7 +218,7 @@ fn an_endless_comment_or_script_hides_what_is_inside_it() {
 #[test]
 fn a_deeply_nested_manifest_gives_no_icons_and_costs_little() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let site = Site::start(vec![
+    let site = site(vec![
         (
             "/",
             "text/html",
@@ -306,7 +239,7 @@ fn a_deeply_nested_manifest_gives_no_icons_and_costs_little() {
 #[test]
 fn a_huge_manifest_is_refused_at_its_own_cap() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let site = Site::start(vec![
+    let site = site(vec![
         (
             "/",
             "text/html",
@@ -332,7 +265,7 @@ fn a_huge_manifest_is_refused_at_its_own_cap() {
 fn a_manifest_of_many_icons_keeps_its_cap_within_256_kib() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let manifest = huge_manifest(250 * 1024);
-    let site = Site::start(vec![
+    let site = site(vec![
         (
             "/",
             "text/html",

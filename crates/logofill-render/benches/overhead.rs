@@ -43,7 +43,7 @@ fn main() {
     let pipeline = Arc::new(Pipeline::new(PipelineOptions::default()).unwrap());
     let in_process = Renderer::in_process(pipeline.clone());
     let pool = RenderPool::new(
-        HelperCommand::program(env!("CARGO_BIN_EXE_logofill-render-helper")),
+        HelperCommand::program(logofill_testkit::binaries::path("logofill-render-helper")),
         pipeline.options(),
         RenderBudget {
             timeout: Duration::from_secs(10),

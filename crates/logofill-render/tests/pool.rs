@@ -8,11 +8,12 @@ use logofill_render::{
     BudgetLimit, HelperCommand, Pipeline, PipelineOptions, RenderBudget, RenderError, RenderPool,
     Renderer,
 };
+use logofill_testkit::binaries;
 
 const LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60"><rect width="120" height="60" fill="#2a6"/><circle cx="30" cy="30" r="20" fill="#fff"/></svg>"##;
 
 fn pool(timeout_ms: u64, memory_mb: u64, slots: usize) -> RenderPool {
-    let command = HelperCommand::program(env!("CARGO_BIN_EXE_logofill-render-helper"))
+    let command = HelperCommand::program(binaries::path("logofill-render-helper"))
         .env("LOGOFILL_RENDER_FAULT", "1");
     RenderPool::new(
         command,
@@ -171,7 +172,7 @@ async fn an_input_over_the_byte_limit_is_refused_before_the_helper_sees_it() {
     let mut options = PipelineOptions::default();
     options.limits.max_input_bytes = 1000;
     let pool = RenderPool::new(
-        HelperCommand::program(env!("CARGO_BIN_EXE_logofill-render-helper")),
+        HelperCommand::program(binaries::path("logofill-render-helper")),
         &options,
         RenderBudget {
             timeout: Duration::from_secs(5),

@@ -33,8 +33,8 @@ use logofill_fetch::{
     check_ip, is_globally_routable, FetchOptions, GuardedFetcher, LookupError, LoopbackAccess,
     StaticResolver,
 };
-use logofill_tests::{FixtureSite, Page};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use logofill_testkit::sites::{read_head, FixtureSite, Page, Tripwire};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 const MIB: usize = 1024 * 1024;
@@ -178,20 +178,6 @@ impl RawServer {
     }
 }
 
-/// The request head, up to the blank line (bounded: a test client never sends more).
-async fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).await.ok()?;
-        if n == 0 || head.len() > 64 * 1024 {
-            return None;
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
-}
-
 /// Write `total` body bytes as chunks of 64 KiB; stops quietly when the client hangs up.
 async fn send_chunked(
     stream: &mut TcpStream,
@@ -240,45 +226,6 @@ async fn chunked_server(total: usize) -> RawServer {
 async fn hang() -> std::io::Result<()> {
     tokio::time::sleep(Duration::from_secs(120)).await;
     Ok(())
-}
-
-/// A listener on 127.0.0.1 (and ::1 on the same port when the host has IPv6 loopback) that
-/// answers 200 and counts every connection it accepts. A guarded fetch without the opt-in
-/// must leave it at zero.
-struct Tripwire {
-    port: u16,
-    accepted: Arc<AtomicUsize>,
-}
-
-impl Tripwire {
-    async fn start() -> Self {
-        let v4 = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = v4.local_addr().unwrap().port();
-        let v6 = TcpListener::bind(("::1", port)).await.ok();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        for listener in std::iter::once(v4).chain(v6) {
-            let accepted = accepted.clone();
-            tokio::spawn(async move {
-                while let Ok((mut stream, _)) = listener.accept().await {
-                    accepted.fetch_add(1, Ordering::SeqCst);
-                    tokio::spawn(async move {
-                        if read_head(&mut stream).await.is_some() {
-                            let _ = stream
-                                .write_all(
-                                    b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 7\r\nconnection: close\r\n\r\ntripped",
-                                )
-                                .await;
-                        }
-                    });
-                }
-            });
-        }
-        Tripwire { port, accepted }
-    }
-
-    fn accepted(&self) -> usize {
-        self.accepted.load(Ordering::SeqCst)
-    }
 }
 
 // ---- spellings ------------------------------------------------------------------------------

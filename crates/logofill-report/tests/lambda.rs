@@ -5,20 +5,17 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use logofill_tests::{
-    create_queue, drain_queue, fixture, sqs_client, workspace_binary, FakeLambdaRuntime, MotoServer,
-};
+use logofill_testkit::aws::{create_queue, drain_queue, sqs_client};
+use logofill_testkit::lambda_runtime::FakeLambdaRuntime;
+use logofill_testkit::moto::MotoServer;
+use logofill_testkit::{binaries, fixture};
 use serde_json::Value;
 
 fn report_command(runtime: &FakeLambdaRuntime, moto: &MotoServer, queue_url: &str) -> Command {
-    let mut cmd = Command::new(workspace_binary("logofill-report"));
+    let mut cmd = binaries::command("logofill-report");
     cmd.env_clear()
         .envs(runtime.lambda_env("logofill-report"))
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(moto.client_env())
         .env("LOGOFILL_QUEUE_URL", queue_url)
         .env("LOGOFILL_ALLOWED_ORIGINS", "https://jobs.example.com")
         .stdin(Stdio::null())
@@ -105,7 +102,7 @@ async fn the_binary_serves_captured_events_into_sqs() {
 
 #[test]
 fn a_bad_setting_stops_start_up_naming_the_variable() {
-    let output = Command::new(workspace_binary("logofill-report"))
+    let output = binaries::command("logofill-report")
         .env_clear()
         .env("LOGOFILL_QUEUE_URL", "logofill-reports")
         .env("LOGOFILL_ALLOWED_ORIGINS", "*")
@@ -118,7 +115,7 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
         "{stderr}"
     );
 
-    let output = Command::new(workspace_binary("logofill-report"))
+    let output = binaries::command("logofill-report")
         .env_clear()
         .output()
         .unwrap();

@@ -2,8 +2,8 @@
 //! service: each must end in its expected outcome with an accepted pick, and no case may ever
 //! store another company's logo. `make bench` prints the same run as a share.
 
-use logofill_tests::corpus_run::{run_corpus, summary};
-use logofill_tests::sites::{corpus_dir, CorpusServer};
+use crate::corpus_run::{run_corpus, summary};
+use logofill_testkit::sites::corpus::{corpus_dir, CorpusServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_case_of_the_corpus_is_picked_as_labelled() {

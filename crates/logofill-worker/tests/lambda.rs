@@ -2,10 +2,16 @@
 //! (moto_server) handed over the Runtime API, S3 through `AWS_ENDPOINT_URL`, logo sources on a
 //! loopback fixture site (opted in with LOGOFILL_ALLOW_LOOPBACK_SOURCES=1).
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use logofill_tests::*;
+use logofill_testkit::aws::{
+    create_bucket, create_queue_with_dlq, receive_as_lambda_event, s3_client, sqs_client,
+};
+use logofill_testkit::lambda_runtime::FakeLambdaRuntime;
+use logofill_testkit::moto::MotoServer;
+use logofill_testkit::sites::{FixtureSite, Page};
+use logofill_testkit::{binaries, free_port};
 use serde_json::Value;
 
 const SVG_LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#c33"/><circle cx="60" cy="20" r="12" fill="#fff"/></svg>"##;
@@ -74,7 +80,7 @@ async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
     let runtime = FakeLambdaRuntime::start().await;
     let child = runtime
         .worker_command(
-            &workspace_binary("logofill-worker"),
+            &binaries::path("logofill-worker"),
             &moto.endpoint,
             &directory,
         )
@@ -173,7 +179,7 @@ async fn one_hostile_record_costs_its_own_render_budget_and_nothing_else() {
     let runtime = FakeLambdaRuntime::start().await;
     let child = runtime
         .worker_command(
-            &workspace_binary("logofill-worker"),
+            &binaries::path("logofill-worker"),
             &moto.endpoint,
             &directory,
         )
@@ -256,7 +262,7 @@ async fn one_hostile_record_costs_its_own_render_budget_and_nothing_else() {
 
 #[test]
 fn a_bad_setting_stops_start_up_naming_the_variable() {
-    let output = Command::new(workspace_binary("logofill-worker"))
+    let output = binaries::command("logofill-worker")
         .env_clear()
         .env("LOGOFILL_BUCKET", "logos")
         .env("LOGOFILL_DIRECTORY", "companies.jsonl")

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use logofill_core::config::EnvVar;
 
 fn doc_path() -> PathBuf {
-    logofill_tests::workspace_root().join("docs/configuration.md")
+    logofill_testkit::workspace_root().join("docs/configuration.md")
 }
 
 fn load_doc() -> String {
@@ -192,7 +192,7 @@ fn the_page_names_no_variable_the_binaries_do_not_read() {
 
 #[test]
 fn differences_name_each_variable_and_default() {
-    let documented = logofill_tests::sample_env_vars();
+    let documented = crate::sample_env_vars();
     let doc = "# Config\n\n## Other\n\n| variable | default | meaning |\n|---|---|---|\n| `LOGOFILL_Z` | `1` | elsewhere |\n\n\
                ## Thing (`thing`)\n\n| variable | default | meaning |\n|---|---|---|\n\
                | `LOGOFILL_A` | required | a |\n| `LOGOFILL_B` | `60` | b, with | a pipe |\n\

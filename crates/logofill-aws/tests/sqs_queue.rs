@@ -9,7 +9,8 @@ use logofill_core::{
     AllowedOrigins, EntryFailure, MessageQueue, OutgoingMessage, QueueError, QueueMessage,
     ReportOptions, ReportService, SystemClock,
 };
-use logofill_tests::{create_queue, drain_queue, sqs_client, MotoServer};
+use logofill_testkit::aws::{create_queue, drain_queue, sqs_client};
+use logofill_testkit::moto::MotoServer;
 use serde_json::Value;
 
 /// Counts `send_batch` calls on the way to the real queue.

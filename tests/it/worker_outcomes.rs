@@ -13,7 +13,13 @@ use logofill_core::store::LogoStore;
 use logofill_core::{CompanyId, Origin, QueueMessage};
 use logofill_image::{Pipeline, PipelineOptions};
 use logofill_render::{HelperCommand, RenderBudget, RenderPool, Renderer};
-use logofill_tests::*;
+use logofill_testkit::aws::{
+    create_bucket, create_queue_with_dlq, receive_as_lambda_event, s3_client, settle_batch,
+    sqs_client,
+};
+use logofill_testkit::moto::MotoServer;
+use logofill_testkit::sites::{FixtureSite, Page};
+use logofill_testkit::{binaries, free_port};
 use logofill_worker::wiring::{fetcher, pipeline, service_options};
 use logofill_worker::{
     process_batch, DirectorySource, LogoWorker, Outcome, RecordProcessor, Timings, WorkerSettings,
@@ -119,7 +125,7 @@ fn worker(w: &World) -> Arc<TestWorker> {
         Renderer::sandboxed(
             pipeline(settings).unwrap(),
             RenderPool::new(
-                HelperCommand::program(logofill_tests::workspace_binary("logofill")),
+                HelperCommand::program(binaries::path("logofill")),
                 pipeline(settings).unwrap().options(),
                 RenderBudget {
                     timeout: settings.render_timeout,
@@ -439,7 +445,7 @@ async fn a_source_over_the_render_budget_is_refused_and_the_next_candidate_store
         Renderer::sandboxed(
             pipeline(settings).unwrap(),
             RenderPool::new(
-                HelperCommand::program(logofill_tests::workspace_binary("logofill-render-helper"))
+                HelperCommand::program(binaries::path("logofill-render-helper"))
                     .env("LOGOFILL_RENDER_FAULT", "1"),
                 pipeline(settings).unwrap().options(),
                 RenderBudget {
@@ -496,7 +502,7 @@ async fn an_encoder_failure_is_retried_not_turned_into_a_placeholder() {
         Renderer::sandboxed(
             pipeline(&settings).unwrap(),
             RenderPool::new(
-                HelperCommand::program(logofill_tests::workspace_binary("logofill-render-helper"))
+                HelperCommand::program(binaries::path("logofill-render-helper"))
                     .env("LOGOFILL_RENDER_FAULT", "1"),
                 pipeline(&settings).unwrap().options(),
                 RenderBudget {

@@ -20,9 +20,9 @@ use aws_sdk_sqs::types::{
     SendMessageBatchRequestEntry,
 };
 use aws_sdk_sqs::Client;
-use logofill_tests::{
-    create_queue, create_queue_with_dlq, sqs_client, workspace_binary, MotoServer,
-};
+use logofill_testkit::aws::{create_queue, create_queue_with_dlq, sqs_client};
+use logofill_testkit::binaries;
+use logofill_testkit::moto::{self, MotoServer};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -190,15 +190,9 @@ fn bodies(found: &[(Found, BTreeMap<String, String>)]) -> Vec<String> {
 }
 
 fn logofill_command(endpoint: &str, args: &[&str]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(workspace_binary("logofill"));
+    let mut cmd = tokio::process::Command::from(binaries::command("logofill"));
     cmd.env_clear()
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .envs(moto::client_env(endpoint))
         .arg("replay")
         .args(args)
         .stdin(std::process::Stdio::null())

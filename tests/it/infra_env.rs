@@ -19,7 +19,7 @@ use logofill_core::config::EnvVar;
 use serde_yaml::Value;
 
 fn template_path() -> PathBuf {
-    logofill_tests::workspace_root().join("infra/template.yaml")
+    logofill_testkit::workspace_root().join("infra/template.yaml")
 }
 
 fn load_template() -> Value {
@@ -164,7 +164,7 @@ fn every_function_in_the_template_is_checked() {
 
 #[test]
 fn differences_name_each_variable_and_ignore_intrinsics() {
-    let documented = logofill_tests::sample_env_vars();
+    let documented = crate::sample_env_vars();
     let template: Value = serde_yaml::from_str(
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildProperties:\n        Binary: b\n    Properties:\n      Environment:\n        Variables:\n          LOGOFILL_A: !Ref Queue\n          LOGOFILL_B: \"60\"\n          LOGOFILL_OLD: !If [IsFifo, \"1\", \"0\"]\n",
     )

@@ -7,7 +7,7 @@ use logofill_core::{
     AllowedOrigins, MemoryQueue, QueueMessage, ReportOptions, ReportService, SystemClock,
 };
 use logofill_report::handle_event;
-use logofill_tests::fixture;
+use logofill_testkit::fixture;
 use serde_json::Value;
 
 type Service = ReportService<Arc<MemoryQueue>, SystemClock>;

@@ -1,19 +1,18 @@
 //! The operator commands of the `logofill` CLI, run as a real process: `enqueue` against a
 //! real SQS protocol server (moto_server), `process --company` against a fixture website.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use logofill_tests::*;
+use logofill_testkit::aws::{create_queue, drain_queue, sqs_client};
+use logofill_testkit::moto::{self, MotoServer};
+use logofill_testkit::sites::{FixtureSite, Page};
+use logofill_testkit::{binaries, free_port};
 
 fn logofill(args: &[&str], endpoint: Option<&str>) -> Output {
-    let mut command = Command::new(workspace_binary("logofill"));
+    let mut command = binaries::command("logofill");
     command.args(args).env_remove("AWS_PROFILE");
     if let Some(endpoint) = endpoint {
-        command
-            .env("AWS_ENDPOINT_URL", endpoint)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test");
+        command.envs(moto::client_env(endpoint));
     }
     command.output().expect("run logofill")
 }
@@ -240,8 +239,8 @@ fn dev_names_skipped_lines_and_a_busy_port_once() {
         "{\"id\": \"acme\", \"name\": \"Acme\"}\n{\"id\": \"bad id\", \"name\": \"Bad\"}\n",
     )
     .unwrap();
-    let port = logofill_tests::free_port();
-    let mut child = Command::new(workspace_binary("logofill"))
+    let port = free_port();
+    let mut child = binaries::command("logofill")
         .args(["dev", "--port", &port.to_string(), "--companies"])
         .arg(&companies)
         .arg("--bucket-dir")
@@ -310,7 +309,7 @@ fn a_closed_stdout_ends_the_cli_quietly() {
     std::fs::write(&input, "text").unwrap();
     let list = dir.join("list.txt");
     std::fs::write(&list, format!("{}\n", input.display()).repeat(2000)).unwrap();
-    let mut child = Command::new(workspace_binary("logofill"))
+    let mut child = binaries::command("logofill")
         .args(["process", "--json", "--no-sandbox", "--list"])
         .arg(&list)
         .arg("--out")
