@@ -1,13 +1,15 @@
 //! Building the worker's adapters from configuration, once per process.
 //!
-//! The AWS half (the S3 store and directory, the Lambda's worker) is built only with the
-//! `aws` feature (on by default); without it this crate links no AWS SDK, which is how the dev
-//! runner uses it.
+//! The AWS half (the S3 store and directory, the CloudFront invalidator, the Lambda's worker)
+//! is built only with the `aws` feature (on by default); without it this crate links no AWS
+//! SDK, which is how the dev runner uses it.
 
 use std::sync::Arc;
 
 #[cfg(feature = "aws")]
-use logofill_aws::{s3_client, S3Directory, S3Store};
+use logofill_aws::{s3_client, CloudFrontInvalidator, S3Directory, S3Store};
+#[cfg(feature = "aws")]
+use logofill_core::cdn::{CdnError, CdnInvalidator, Invalidation, NoCdn};
 use logofill_core::directory::DirectoryError;
 #[cfg(feature = "aws")]
 use logofill_core::directory::{CompanyDirectory, CompanyRecord, JsonlDirectory};
@@ -59,6 +61,32 @@ impl CompanyDirectory for AnyDirectory {
             AnyDirectory::S3(d) => d.lookup(id).await,
             AnyDirectory::Http(d) => d.lookup(id).await,
         }
+    }
+}
+
+/// The CDN invalidator chosen by `LOGOFILL_CDN_DISTRIBUTION_ID`: CloudFront, or none.
+#[cfg(feature = "aws")]
+pub enum AnyCdn {
+    None(NoCdn),
+    CloudFront(CloudFrontInvalidator),
+}
+
+#[cfg(feature = "aws")]
+impl CdnInvalidator for AnyCdn {
+    async fn invalidate(&self, invalidation: &Invalidation) -> Result<(), CdnError> {
+        match self {
+            AnyCdn::None(cdn) => cdn.invalidate(invalidation).await,
+            AnyCdn::CloudFront(cdn) => cdn.invalidate(invalidation).await,
+        }
+    }
+}
+
+/// The CDN invalidator for these settings, its client from the shared SDK configuration.
+#[cfg(feature = "aws")]
+pub fn cdn(settings: &WorkerSettings, sdk: &aws_config::SdkConfig) -> AnyCdn {
+    match &settings.cdn_distribution_id {
+        Some(id) => AnyCdn::CloudFront(CloudFrontInvalidator::from_sdk_config(sdk, id)),
+        None => AnyCdn::None(NoCdn),
     }
 }
 
