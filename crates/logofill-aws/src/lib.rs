@@ -3,8 +3,10 @@
 //! Every AWS client in logofill is built from [`sdk_config`], so all of them share one
 //! decision: TLS through rustls with *ring* (one crypto library for the whole binary, and no
 //! C/CMake build of aws-lc on the way), the SDK's standard credential and region chain, and
-//! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SQS` honoured for local servers and tests.
+//! `AWS_ENDPOINT_URL` and the per-service `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_S3`,
+//! `AWS_ENDPOINT_URL_CLOUDFRONT` honoured for local servers and tests.
 
+pub mod cloudfront;
 pub mod error;
 pub mod lambda;
 pub mod s3;
@@ -16,6 +18,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
+pub use cloudfront::{cloudfront_client, CloudFrontInvalidator};
 pub use s3::{s3_client, S3Directory, S3Store};
 pub use sqs::{Sqs, SqsQueue};
 

@@ -13,6 +13,7 @@
 //! - `*Options` is what a component is built with (`PipelineOptions`, `FetchOptions`,
 //!   [`ReportOptions`], `DevOptions`), whoever fills them in.
 
+pub mod cdn;
 pub mod clock;
 pub mod company;
 pub mod config;

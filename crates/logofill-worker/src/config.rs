@@ -87,6 +87,11 @@ pub const RENDER_MEMORY_MB: EnvVar = EnvVar {
     default: Some("auto"),
     meaning: "address space one render may add in its helper process, in MiB; auto shares AWS_LAMBDA_FUNCTION_MEMORY_SIZE out (160 when not on a Lambda)",
 };
+pub const CDN_DISTRIBUTION_ID: EnvVar = EnvVar {
+    name: "LOGOFILL_CDN_DISTRIBUTION_ID",
+    default: Some("none"),
+    meaning: "CloudFront distribution in front of the bucket (E2QWRUHAPOMQZL), whose cached copies of a replaced logo set are invalidated; none invalidates nothing",
+};
 /// Set by Lambda itself (not in the template): the function's memory in MB.
 pub const LAMBDA_MEMORY_VAR: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
 pub const LOG_LEVEL: EnvVar = EnvVar {
@@ -113,6 +118,7 @@ pub const WORKER_ENV_VARS: &[EnvVar] = &[
     MAX_PIXELS,
     RENDER_TIMEOUT_MS,
     RENDER_MEMORY_MB,
+    CDN_DISTRIBUTION_ID,
     LOG_LEVEL,
 ];
 
@@ -180,7 +186,30 @@ pub struct WorkerSettings {
     pub render_memory_mb: Option<u64>,
     /// How memory is shared out: render slots, render memory, records in flight.
     pub memory: MemoryPlan,
+    /// The CloudFront distribution to invalidate replaced logo sets on; `None` for `none`.
+    pub cdn_distribution_id: Option<String>,
     pub log_level: tracing::Level,
+}
+
+/// Longest CloudFront distribution id accepted (AWS's are about 14 characters).
+pub const MAX_DISTRIBUTION_ID_LEN: usize = 32;
+
+/// `none`, or a CloudFront distribution id: upper-case letters and digits, the id itself and
+/// not its domain name or ARN (the two usual mistakes).
+pub fn parse_distribution_id(raw: &str) -> Result<Option<String>, String> {
+    if raw.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    if raw.len() > MAX_DISTRIBUTION_ID_LEN
+        || !raw
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
+        return Err(format!(
+            "expected none or a CloudFront distribution id (E2QWRUHAPOMQZL: upper-case letters and digits, at most {MAX_DISTRIBUTION_ID_LEN}), not its domain name or ARN"
+        ));
+    }
+    Ok(Some(raw.to_string()))
 }
 
 /// Parse `64,128,256`: distinct sizes from 16 to 2048, sorted.
@@ -293,6 +322,7 @@ impl WorkerSettings {
             render_timeout: Duration::from_millis(RENDER_TIMEOUT_MS.number(env, 100u64, 60_000)?),
             render_memory_mb,
             memory,
+            cdn_distribution_id: CDN_DISTRIBUTION_ID.parse_with(env, parse_distribution_id)?,
             log_level: LOG_LEVEL.parse_with(env, parse_log_level)?,
         })
     }
@@ -328,6 +358,26 @@ mod tests {
             s.directory,
             DirectorySource::S3("s3://records/companies/".into())
         );
+        assert_eq!(
+            s.cdn_distribution_id, None,
+            "no CDN invalidation by default"
+        );
+    }
+
+    #[test]
+    fn a_distribution_id_is_read_and_checked() {
+        let mut e = env(&BASE);
+        e.insert("LOGOFILL_CDN_DISTRIBUTION_ID", "E2QWRUHAPOMQZL");
+        let s = WorkerSettings::from_env(&e).unwrap();
+        assert_eq!(s.cdn_distribution_id.as_deref(), Some("E2QWRUHAPOMQZL"));
+        e.insert("LOGOFILL_CDN_DISTRIBUTION_ID", "None");
+        assert_eq!(
+            WorkerSettings::from_env(&e).unwrap().cdn_distribution_id,
+            None
+        );
+        let longest = "E".repeat(MAX_DISTRIBUTION_ID_LEN);
+        assert!(parse_distribution_id(&longest).is_ok());
+        assert!(parse_distribution_id(&format!("{longest}E")).is_err());
     }
 
     #[test]
@@ -346,6 +396,14 @@ mod tests {
             ("LOGOFILL_RENDER_MEMORY_MB", "lots"),
             ("LOGOFILL_TRIM", "sometimes"),
             ("LOGOFILL_BLOCKED_RETRY_SECS", "-1"),
+            (
+                "LOGOFILL_CDN_DISTRIBUTION_ID",
+                "d111111abcdef8.cloudfront.net",
+            ),
+            (
+                "LOGOFILL_CDN_DISTRIBUTION_ID",
+                "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL",
+            ),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "big"),
         ] {
             let mut e = env(&BASE);
