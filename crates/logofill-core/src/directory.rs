@@ -10,6 +10,9 @@
 //! the tests), `HttpDirectory` (an endpoint template over the guarded fetcher, in
 //! `logofill-fetch`), and the S3 one in `logofill-aws`.
 
+#[cfg(any(test, feature = "contract"))]
+pub mod contract;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
