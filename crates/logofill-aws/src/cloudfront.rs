@@ -18,6 +18,8 @@ use aws_sdk_cloudfront::types::{InvalidationBatch as CloudFrontBatch, Paths};
 use aws_sdk_cloudfront::Client;
 use logofill_core::cdn::{CdnError, CdnInvalidator, Invalidation};
 
+use crate::error::{classify, Classified};
+
 /// A CloudFront client for `sdk` (the shared configuration of [`crate::sdk_config`]).
 pub fn cloudfront_client(sdk: &SdkConfig) -> Client {
     Client::new(sdk)
@@ -97,93 +99,32 @@ impl CdnInvalidator for CloudFrontInvalidator {
     }
 }
 
-/// Whether a CloudFront error with this code and HTTP status may pass by itself.
-fn is_transient(code: &str, status: u16) -> bool {
-    code.contains("Throttl")
-        || code == "TooManyInvalidationsInProgress"
-        || code == "RequestTimeout"
-        || code == "InternalError"
-        || code == "ServiceUnavailable"
-        || status == 429
-        || status >= 500
-}
-
 /// Turn any SDK error of a CloudFront call into the port's error, keeping the AWS code.
 pub fn cdn_error<E>(distribution: &str, paths: usize, err: SdkError<E, HttpResponse>) -> CdnError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match &err {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Unknown").to_string();
-            let detail = service
-                .err()
-                .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| service.err().to_string());
-            if is_transient(&code, service.raw().status().as_u16()) {
-                CdnError::Unavailable {
-                    distribution: distribution.to_string(),
-                    paths,
-                    detail: format!("{code}: {detail}"),
-                }
-            } else {
-                CdnError::Refused {
-                    distribution: distribution.to_string(),
-                    paths,
-                    code,
-                    detail,
-                }
-            }
-        }
-        _ => CdnError::Unavailable {
+    let Classified {
+        retryable,
+        code,
+        detail,
+    } = classify(&err);
+    if retryable {
+        CdnError::Unavailable {
             distribution: distribution.to_string(),
             paths,
-            detail: describe_chain(&err),
-        },
-    }
-}
-
-/// The error with its sources: the SDK's top-level "dispatch failure" alone says nothing.
-fn describe_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn throttling_busy_and_server_errors_are_transient() {
-        for (code, status) in [
-            ("Throttling", 400),
-            ("TooManyInvalidationsInProgress", 400),
-            ("InternalError", 500),
-            ("ServiceUnavailable", 503),
-            ("Unknown", 502),
-            ("Unknown", 429),
-        ] {
-            assert!(is_transient(code, status), "{code} {status}");
+            detail: if code == "Network" {
+                detail
+            } else {
+                format!("{code}: {detail}")
+            },
         }
-    }
-
-    #[test]
-    fn access_and_configuration_errors_are_refusals() {
-        for (code, status) in [
-            ("AccessDenied", 403),
-            ("NoSuchDistribution", 404),
-            ("InvalidArgument", 400),
-            ("BatchTooLarge", 413),
-            ("InvalidationBatchAlreadyExists", 400),
-        ] {
-            assert!(!is_transient(code, status), "{code} {status}");
+    } else {
+        CdnError::Refused {
+            distribution: distribution.to_string(),
+            paths,
+            code,
+            detail,
         }
     }
 }

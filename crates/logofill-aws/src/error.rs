@@ -1,12 +1,14 @@
-//! One reading of AWS errors for every adapter (S3, SQS): which ones may pass by themselves.
+//! One reading of AWS errors for every adapter (S3, SQS, CloudFront): which ones may pass by
+//! themselves.
 //!
 //! Retryable: throttling (`Throttling*`, `RequestThrottled`, `SlowDown`, `OverLimit`, a KMS
-//! key's throttling), server-side trouble (`InternalError`, `InternalFailure`,
-//! `ServiceUnavailable`, `RequestTimeout`) and no answer at all (connection, timeout, DNS: not
-//! a service error). Everything else AWS answers with (access denied, no such queue or bucket,
+//! key's throttling, CloudFront's `TooManyInvalidationsInProgress`), server-side trouble
+//! (`InternalError`, `InternalFailure`, `ServiceUnavailable`, `RequestTimeout`, any 429 or
+//! 5xx whatever its code) and no answer at all (connection, timeout, DNS: not a service error). Everything else AWS answers with (access denied, no such queue or bucket,
 //! a KMS key we may not use, bad credentials, a bad parameter) repeats until someone acts.
 //! `OverLimit` is SQS's "too many messages in flight": it clears as the worker deletes them.
 
+use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 
 /// An SDK error, read: whether retrying may help, AWS's error code, and what it said.
@@ -30,15 +32,15 @@ pub fn is_retryable_code(code: &str) -> bool {
                 | "InternalFailure"
                 | "ServiceUnavailable"
                 | "RequestTimeout"
+                | "TooManyInvalidationsInProgress"
         )
         || code.ends_with(".InternalError")
 }
 
-/// Read any SDK error (the S3 and SQS crates share the `SdkError` type).
-pub fn classify<E, R>(err: &SdkError<E, R>) -> Classified
+/// Read any SDK error (the S3, SQS and CloudFront crates share the `SdkError` type).
+pub fn classify<E>(err: &SdkError<E, HttpResponse>) -> Classified
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     match err {
         SdkError::ServiceError(service) => {
@@ -48,8 +50,9 @@ where
                 .message()
                 .map(str::to_owned)
                 .unwrap_or_else(|| service.err().to_string());
+            let status = service.raw().status().as_u16();
             Classified {
-                retryable: is_retryable_code(&code),
+                retryable: is_retryable_code(&code) || status == 429 || status >= 500,
                 code,
                 detail: detail.trim_end_matches('.').to_owned(),
             }
@@ -92,6 +95,7 @@ mod tests {
             "RequestTimeout",
             "KMS.ThrottlingException",
             "AWS.SimpleQueueService.InternalError",
+            "TooManyInvalidationsInProgress",
         ] {
             assert!(is_retryable_code(code), "{code}");
         }
@@ -102,6 +106,8 @@ mod tests {
             "KMS.AccessDeniedException",
             "InvalidClientTokenId",
             "InvalidParameterValue",
+            "NoSuchDistribution",
+            "InvalidationBatchAlreadyExists",
             "Unknown",
         ] {
             assert!(!is_retryable_code(code), "{code}");

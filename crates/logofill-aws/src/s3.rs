@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
@@ -29,10 +30,9 @@ pub fn s3_client(sdk: &SdkConfig) -> Client {
     Client::from_conf(config)
 }
 
-fn store_error<E, R>(action: &'static str, key: &str, err: SdkError<E, R>) -> StoreError
+fn store_error<E>(action: &'static str, key: &str, err: SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     let Classified {
         retryable,

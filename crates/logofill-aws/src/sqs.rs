@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{
@@ -80,10 +81,13 @@ impl Sqs {
 }
 
 /// Turn any SDK error into the port's error, keeping the AWS error code for the operator.
-pub fn queue_error<E, R>(queue: &str, operation: Operation, err: SdkError<E, R>) -> QueueError
+pub fn queue_error<E>(
+    queue: &str,
+    operation: Operation,
+    err: SdkError<E, HttpResponse>,
+) -> QueueError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let Classified {
         retryable,

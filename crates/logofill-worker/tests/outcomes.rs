@@ -3,7 +3,11 @@
 //! discovery adds (blocked, the no-logo placeholder's wait, the platform icon); the moto runs
 //! (`tests/lambda.rs`, and `worker_outcomes` in `tests/it`) the same table through SQS and S3.
 
+mod common;
+
 use std::sync::Arc;
+
+use common::{id, png, settings};
 
 use aws_lambda_events::sqs::SqsMessage;
 use logofill_core::directory::{CompanyDirectory, CompanyRecord, DirectoryError, JsonlDirectory};
@@ -12,11 +16,7 @@ use logofill_core::store::MemoryStore;
 use logofill_core::{CompanyId, Origin, QueueMessage};
 use logofill_render::Renderer;
 use logofill_worker::wiring::{pipeline, service_options};
-use logofill_worker::{process_batch, DirectorySource, LogoWorker, Outcome, WorkerSettings};
-
-fn settings() -> WorkerSettings {
-    WorkerSettings::with_defaults("logos", DirectorySource::File("/unused".into()))
-}
+use logofill_worker::{process_batch, LogoWorker, Outcome};
 
 fn worker<D: CompanyDirectory>(
     directory: D,
@@ -37,26 +37,8 @@ fn directory(records: &[serde_json::Value]) -> JsonlDirectory {
     JsonlDirectory::parse("test", &text.join("\n"))
 }
 
-fn id(s: &str) -> CompanyId {
-    CompanyId::parse(s).unwrap()
-}
-
 fn body(company: &str) -> String {
     QueueMessage::body_for(&id(company), "2026-12-02T00:00:00Z", Origin::Report)
-}
-
-/// A real PNG logo, rendered by the pipeline.
-fn png() -> Vec<u8> {
-    let set = pipeline(&settings())
-        .unwrap()
-        .placeholder("Acme", "acme")
-        .unwrap();
-    set.variants
-        .iter()
-        .find(|v| v.size == 256 && v.format.extension() == "png")
-        .unwrap()
-        .bytes
-        .clone()
 }
 
 fn acme_with_logo(fetcher: &MemoryFetcher) -> JsonlDirectory {
@@ -64,7 +46,7 @@ fn acme_with_logo(fetcher: &MemoryFetcher) -> JsonlDirectory {
         "https://acme.example/logo.png",
         200,
         &[("content-type", "image/png")],
-        png(),
+        png("acme"),
     );
     directory(&[serde_json::json!({
         "id": "acme", "name": "Acme", "logo_url": "https://acme.example/logo.png"

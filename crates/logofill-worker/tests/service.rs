@@ -1,23 +1,22 @@
 //! The worker service on its in-memory twins (directory from text, fetcher, bucket, an
 //! in-process renderer): the outcomes discovery adds, without moto or a network.
 
+mod common;
+
 use std::sync::Arc;
+
+use common::{id, png, settings};
 
 use chrono::Utc;
 use logofill_core::directory::JsonlDirectory;
 use logofill_core::fetch::MemoryFetcher;
 use logofill_core::store::MemoryStore;
-use logofill_core::CompanyId;
 use logofill_render::Renderer;
 use logofill_worker::shared_source::source_key;
 use logofill_worker::wiring::{pipeline, service_options};
-use logofill_worker::{DirectorySource, LogoWorker, Outcome, WorkerSettings};
+use logofill_worker::{LogoWorker, Outcome};
 
 type Worker = LogoWorker<JsonlDirectory, MemoryStore, Arc<MemoryFetcher>>;
-
-fn settings() -> WorkerSettings {
-    WorkerSettings::with_defaults("logos", DirectorySource::File("/unused".into()))
-}
 
 fn worker(companies: &[serde_json::Value], fetcher: Arc<MemoryFetcher>) -> Worker {
     let text: Vec<String> = companies.iter().map(|c| c.to_string()).collect();
@@ -29,24 +28,6 @@ fn worker(companies: &[serde_json::Value], fetcher: Arc<MemoryFetcher>) -> Worke
         Renderer::in_process(pipeline(&settings).unwrap()),
         service_options(&settings),
     )
-}
-
-/// A real, colourful PNG, different for every `seed`.
-fn png(seed: &str) -> Vec<u8> {
-    let set = pipeline(&settings())
-        .unwrap()
-        .placeholder(seed, seed)
-        .unwrap();
-    set.variants
-        .iter()
-        .find(|v| v.size == 256 && v.format.extension() == "png")
-        .unwrap()
-        .bytes
-        .clone()
-}
-
-fn id(s: &str) -> CompanyId {
-    CompanyId::parse(s).unwrap()
 }
 
 #[tokio::test]
