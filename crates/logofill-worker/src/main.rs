@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
-use logofill_aws::{lambda, s3_client, sdk_config, AwsTimeouts, S3Directory, S3Store};
+use logofill_aws::{
+    lambda, s3_client, sdk_config, AwsTimeouts, CloudFrontInvalidator, S3Directory, S3Store,
+};
+use logofill_core::cdn::InvalidationBatch;
 use logofill_core::config::ProcessEnv;
 use logofill_fetch::GuardedFetcher;
 use logofill_worker::wiring::WiringError;
@@ -47,6 +50,28 @@ fn lambda_worker(
     ))
 }
 
+/// One invalidation for the sets this invocation replaced. The logos are stored either way, so
+/// a failure is logged, not put on the records: the CDN serves the old set until its max-age.
+async fn invalidate_replaced(
+    worker: &LambdaWorker,
+    cdn: Option<&CloudFrontInvalidator>,
+    request_id: &str,
+) {
+    let replaced = worker.take_replaced();
+    let Some(cdn) = cdn else { return };
+    let batch = InvalidationBatch::new(request_id);
+    for company in &replaced {
+        batch.add(company);
+    }
+    match batch.flush(cdn).await {
+        Ok(Some(done)) => tracing::info!(paths = done.paths().len(), "CDN paths invalidated"),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, retryable = e.is_retryable(), "CDN invalidation failed")
+        }
+    }
+}
+
 async fn serve(settings: WorkerSettings) -> anyhow::Result<()> {
     let sdk = sdk_config(AwsTimeouts::default()).await;
     let worker = match lambda_worker(&settings, &sdk) {
@@ -73,8 +98,15 @@ async fn serve(settings: WorkerSettings) -> anyhow::Result<()> {
     );
     // Records in flight never exceed what the memory plan admits.
     let concurrency = plan.records_in_flight;
+    let cdn = Arc::new(
+        settings
+            .cdn_distribution_id
+            .as_deref()
+            .map(|id| CloudFrontInvalidator::from_sdk_config(&sdk, id)),
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let worker = worker.clone();
+        let cdn = cdn.clone();
         async move {
             let span = tracing::info_span!("batch", request_id = %event.context.request_id, records = event.payload.records.len());
             let lost_before = worker.renderer().pool().map_or(0, |p| p.stats().helpers_lost);
@@ -87,6 +119,7 @@ async fn serve(settings: WorkerSettings) -> anyhow::Result<()> {
                 .pool()
                 .map_or(0, |p| p.stats().helpers_lost)
                 .saturating_sub(lost_before);
+            invalidate_replaced(&worker, cdn.as_ref().as_ref(), &event.context.request_id).await;
             let _ = writeln!(std::io::stdout().lock(), "{}", report.metrics_line(lambda::unix_ms()));
             Ok::<_, std::convert::Infallible>(response)
         }

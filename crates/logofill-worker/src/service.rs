@@ -58,6 +58,8 @@ pub struct LogoWorker<D, S, F> {
     fetcher: F,
     renderer: Renderer,
     options: ServiceOptions,
+    /// Companies whose stored set this worker replaced, for the CDN invalidation.
+    replaced: std::sync::Mutex<Vec<CompanyId>>,
 }
 
 impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
@@ -74,7 +76,14 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
             fetcher,
             renderer,
             options,
+            replaced: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// The companies whose stored set was replaced (a stale placeholder upgraded or renewed)
+    /// since the last call: their CDN paths must be invalidated. A first store needs none.
+    pub fn take_replaced(&self) -> Vec<CompanyId> {
+        std::mem::take(&mut *self.replaced.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn renderer(&self) -> &Renderer {
@@ -135,6 +144,7 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         };
         run.record = Some(record.clone());
 
+        let mut replacing = false;
         if !self.options.force {
             let started = Instant::now();
             let head = self.store.head(&self.sentinel_key(company)).await;
@@ -165,6 +175,7 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
                         age_secs = age.as_secs(),
                         "stored placeholder is stale; looking for a logo again"
                     );
+                    replacing = true;
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -248,7 +259,13 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         }
         run.timings.store += started.elapsed();
         run.outcome = match stored {
-            Ok(()) => outcome,
+            Ok(()) => {
+                if replacing {
+                    let mut replaced = self.replaced.lock().unwrap_or_else(|e| e.into_inner());
+                    replaced.push(company.clone());
+                }
+                outcome
+            }
             Err(reason) => Outcome::Retry { reason },
         };
         run

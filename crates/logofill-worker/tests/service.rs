@@ -59,6 +59,10 @@ async fn a_blocked_site_gets_a_blocked_placeholder_that_is_retried_after_a_day()
     assert_eq!(sentinel.metadata["reason"], "blocked");
     assert!(!sentinel.metadata.contains_key("source-url"));
     assert!(!sentinel.metadata.contains_key("source-sha256"));
+    assert!(
+        w.take_replaced().is_empty(),
+        "a first store needs no CDN invalidation"
+    );
 
     // Within the day it stays; after it, the next report looks again.
     let again = w.process_company(&id("acme")).await;
@@ -77,6 +81,12 @@ async fn a_blocked_site_gets_a_blocked_placeholder_that_is_retried_after_a_day()
         "{:?}",
         later.outcome
     );
+    assert_eq!(
+        w.take_replaced(),
+        [id("acme")],
+        "a stored set was replaced: its CDN paths are to be invalidated"
+    );
+    assert!(w.take_replaced().is_empty(), "taken once");
 }
 
 #[tokio::test]
