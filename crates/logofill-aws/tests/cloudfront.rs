@@ -6,54 +6,15 @@
 //! invalidation it is sent (it does not fold a repeated caller reference into one, as
 //! CloudFront does; the `MemoryCdn` twin's tests cover that), and never completes them.
 
-use aws_sdk_cloudfront::types::{
-    DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
-};
 use aws_sdk_cloudfront::Client;
 use logofill_aws::{cloudfront_client, local_sdk_config, CloudFrontInvalidator};
 use logofill_core::cdn::{CdnError, CdnInvalidator, InvalidationBatch};
 use logofill_core::CompanyId;
+use logofill_testkit::aws::create_distribution;
 use logofill_testkit::moto::MotoServer as Moto;
 
 async fn client(moto: &Moto) -> Client {
     cloudfront_client(&local_sdk_config(&moto.endpoint).await)
-}
-
-/// A distribution in front of a (pretend) logo bucket; returns its id.
-async fn create_distribution(client: &Client) -> String {
-    let origin = Origin::builder()
-        .id("logos")
-        .domain_name("logos.s3.us-east-1.amazonaws.com")
-        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
-        .build()
-        .unwrap();
-    let config = DistributionConfig::builder()
-        .caller_reference("logofill-test-distribution")
-        .comment("logofill test")
-        .enabled(true)
-        .origins(
-            Origins::builder()
-                .quantity(1)
-                .items(origin)
-                .build()
-                .unwrap(),
-        )
-        .default_cache_behavior(
-            DefaultCacheBehavior::builder()
-                .target_origin_id("logos")
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap();
-    let out = client
-        .create_distribution()
-        .distribution_config(config)
-        .send()
-        .await
-        .expect("moto creates the distribution");
-    out.distribution().unwrap().id().to_string()
 }
 
 fn batch(invocation: &str, ids: &[&str]) -> InvalidationBatch {

@@ -183,3 +183,44 @@ pub async fn settle_batch(
         }
     }
 }
+
+/// A distribution in front of a (pretend) logo bucket; returns its id.
+pub async fn create_distribution(client: &aws_sdk_cloudfront::Client) -> String {
+    use aws_sdk_cloudfront::types::{
+        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig,
+        ViewerProtocolPolicy,
+    };
+    let origin = Origin::builder()
+        .id("logos")
+        .domain_name("logos.s3.us-east-1.amazonaws.com")
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .unwrap();
+    let config = DistributionConfig::builder()
+        .caller_reference("logofill-test-distribution")
+        .comment("logofill test")
+        .enabled(true)
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .unwrap(),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("logos")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let out = client
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .expect("moto creates the distribution");
+    out.distribution().unwrap().id().to_string()
+}

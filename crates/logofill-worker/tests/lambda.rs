@@ -6,7 +6,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use logofill_testkit::aws::{
-    create_bucket, create_queue_with_dlq, receive_as_lambda_event, s3_client, sqs_client,
+    create_bucket, create_distribution, create_queue_with_dlq, receive_as_lambda_event, s3_client,
+    sqs_client,
 };
 use logofill_testkit::lambda_runtime::FakeLambdaRuntime;
 use logofill_testkit::moto::MotoServer;
@@ -132,6 +133,96 @@ async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
             "sources/86173723a7361e19983e398957519e36aafddb2aa56d42e5b89e56eec816a8e8"
         ]
     );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_placeholder_upgraded_to_a_logo_is_invalidated_on_the_cdn() {
+    let (moto, sqs, s3, queue, site) = stack("logofill-worker-cdn").await;
+    site.page("/logo.svg", Page::ok("image/svg+xml", SVG_LOGO));
+    let cloudfront =
+        logofill_aws::cloudfront_client(&logofill_aws::local_sdk_config(&moto.endpoint).await);
+    let distribution = create_distribution(&cloudfront).await;
+    // A stale placeholder set (refresh after 0 s): the report finds a logo and replaces it.
+    s3.put_object()
+        .bucket("logos")
+        .key("logos/acme/256.png")
+        .body(b"placeholder".to_vec().into())
+        .metadata("kind", "placeholder")
+        .metadata("reason", "no-logo")
+        .send()
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("logofill-worker-cdn-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let directory = dir.join("companies.jsonl");
+    let record =
+        serde_json::json!({"id": "acme", "name": "Acme", "logo_url": site.url("/logo.svg")});
+    std::fs::write(&directory, format!("{record}\n")).unwrap();
+    sqs.send_message()
+        .queue_url(&queue)
+        .message_body(
+            r#"{"v":1,"company_id":"acme","reported_at":"2026-11-25T10:00:00Z","origin":"report"}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let event = receive_as_lambda_event(&sqs, &queue).await;
+
+    let runtime = FakeLambdaRuntime::start().await;
+    let child = runtime
+        .worker_command(
+            &binaries::path("logofill-worker"),
+            &moto.endpoint,
+            &directory,
+        )
+        .env("LOGOFILL_CDN_DISTRIBUTION_ID", &distribution)
+        .env("LOGOFILL_PLACEHOLDER_REFRESH_SECS", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start logofill-worker");
+    let id = runtime.invoke(event.to_string());
+    let answer = runtime
+        .answer(&id, Duration::from_secs(60))
+        .await
+        .expect("handler answered");
+    let (stdout, emf) = stop_and_read_metrics(child);
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer).unwrap()["batchItemFailures"],
+        serde_json::json!([])
+    );
+    assert_eq!(emf[0]["stored"], 1.0, "{stdout}");
+
+    let listed = cloudfront
+        .list_invalidations()
+        .distribution_id(&distribution)
+        .send()
+        .await
+        .unwrap();
+    let items = listed
+        .invalidation_list()
+        .map(|l| l.items())
+        .unwrap_or_default();
+    assert_eq!(
+        items.len(),
+        1,
+        "one invalidation for the invocation: {stdout}"
+    );
+    let one = cloudfront
+        .get_invalidation()
+        .distribution_id(&distribution)
+        .id(items[0].id())
+        .send()
+        .await
+        .unwrap();
+    let paths = one
+        .invalidation()
+        .and_then(|i| i.invalidation_batch())
+        .and_then(|b| b.paths())
+        .map(|p| p.items().to_vec())
+        .unwrap_or_default();
+    assert_eq!(paths, ["/logos/acme/*"]);
     std::fs::remove_dir_all(dir).ok();
 }
 
