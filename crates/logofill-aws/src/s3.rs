@@ -74,6 +74,34 @@ impl S3Store {
         &self.bucket
     }
 
+    /// Whether the bucket is there and these credentials may use it. A HEAD of an object in a
+    /// missing bucket is a bare 404, like a missing object, so an operator command checks the
+    /// bucket first instead of reporting "nothing stored".
+    pub async fn check_bucket(&self) -> Result<(), StoreError> {
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if matches!(e.raw().status().as_u16(), 403 | 404) => {
+                let status = e.raw().status().as_u16();
+                Err(StoreError::Refused {
+                    action: "use bucket",
+                    key: self.bucket.clone(),
+                    code: if status == 404 {
+                        "NoSuchBucket"
+                    } else {
+                        "AccessDenied"
+                    }
+                    .into(),
+                    detail: if status == 404 {
+                        "the bucket does not exist (check the name and the region)".into()
+                    } else {
+                        "access denied (s3:ListBucket on the bucket is needed)".into()
+                    },
+                })
+            }
+            Err(e) => Err(store_error("use bucket", &self.bucket, e)),
+        }
+    }
+
     async fn head_now(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> {
         match self
             .client

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod company;
 mod dev;
 mod enqueue;
+mod logo;
 mod output;
 mod placeholder;
 mod process;
@@ -18,7 +19,7 @@ mod replay;
 mod terminal;
 
 /// Fill in missing company logos: run the system locally, render logos, enqueue companies,
-/// replay the dead-letter queue.
+/// replay the dead-letter queue, see what is stored.
 #[derive(Debug, Parser)]
 #[command(name = "logofill", version, propagate_version = true)]
 struct Cli {
@@ -33,6 +34,7 @@ enum Command {
     Placeholder(placeholder::PlaceholderArgs),
     Enqueue(enqueue::EnqueueArgs),
     Replay(replay::ReplayArgs),
+    Logo(logo::LogoArgs),
 }
 
 impl Command {
@@ -43,6 +45,7 @@ impl Command {
             Command::Enqueue(args) => args.run(),
             Command::Placeholder(args) => args.run(),
             Command::Replay(args) => args.run(),
+            Command::Logo(args) => args.run(),
         }
     }
 }

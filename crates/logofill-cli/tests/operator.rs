@@ -328,3 +328,130 @@ fn a_closed_stdout_ends_the_cli_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// A whole set for `acme` (every size and format, the sentinel last) in `store`.
+async fn store_acme<S: logofill_core::store::LogoStore>(store: &S) {
+    for size in [64, 128, 256] {
+        for format in ["webp", "png"] {
+            let mut metadata = std::collections::BTreeMap::new();
+            if size == 256 && format == "png" {
+                for (k, v) in [
+                    ("kind", "logo"),
+                    ("source-url", "https://acme.example/logo.svg"),
+                    ("source-sha256", "ab12"),
+                    ("pipeline-version", "3"),
+                ] {
+                    metadata.insert(k.to_string(), v.to_string());
+                }
+            }
+            store
+                .put(logofill_core::store::StoredObject {
+                    key: format!("logos/acme/{size}.{format}"),
+                    bytes: b"img".to_vec(),
+                    content_type: format!("image/{format}"),
+                    cache_control: "public, max-age=86400".into(),
+                    metadata,
+                })
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn assert_shows_acme(out: &Output) {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(view["kind"], "logo");
+    assert_eq!(view["complete"], true);
+    assert_eq!(view["source_url"], "https://acme.example/logo.svg");
+    assert_eq!(view["pipeline_version"], "3");
+    assert_eq!(view["pinned"], false);
+    assert_eq!(view["objects"].as_array().unwrap().len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logo_show_reads_a_set_from_the_folder_bucket_and_from_s3() {
+    let dir = scratch("logo-show");
+    store_acme(&logofill_dev::FolderStore::new(&dir)).await;
+    let bucket_dir = dir.to_str().unwrap();
+    let shown = logofill(
+        &[
+            "logo",
+            "show",
+            "--company",
+            "acme",
+            "--bucket-dir",
+            bucket_dir,
+            "--json",
+        ],
+        None,
+    );
+    assert_shows_acme(&shown);
+    let shown = logofill(
+        &[
+            "logo",
+            "show",
+            "--company",
+            "acme",
+            "--bucket-dir",
+            bucket_dir,
+        ],
+        None,
+    );
+    let listing = text(&shown.stdout);
+    assert!(listing.starts_with("acme: logo\n"), "{listing}");
+    assert!(
+        listing.contains("sizes             64, 128, 256"),
+        "{listing}"
+    );
+    let nobody = logofill(
+        &[
+            "logo",
+            "show",
+            "--company",
+            "nobody",
+            "--bucket-dir",
+            bucket_dir,
+        ],
+        None,
+    );
+    assert_eq!(nobody.status.code(), Some(1));
+    assert_eq!(text(&nobody.stdout), "nobody: no logo set stored\n");
+
+    let moto = MotoServer::start();
+    let s3 = logofill_testkit::aws::s3_client(&moto.endpoint).await;
+    logofill_testkit::aws::create_bucket(&s3, "logos").await;
+    store_acme(&logofill_aws::S3Store::new(s3, "logos")).await;
+    let endpoint = Some(moto.endpoint.as_str());
+    let shown = logofill(
+        &[
+            "logo",
+            "show",
+            "--company",
+            "acme",
+            "--bucket",
+            "logos",
+            "--json",
+        ],
+        endpoint,
+    );
+    assert_shows_acme(&shown);
+    let missing = logofill(
+        &[
+            "logo",
+            "show",
+            "--company",
+            "acme",
+            "--bucket",
+            "no-such-bucket",
+        ],
+        endpoint,
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    let why = text(&missing.stderr);
+    assert!(
+        why.contains("s3://no-such-bucket") && why.contains("NoSuchBucket"),
+        "{why}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -20,6 +20,7 @@ pub mod config;
 pub mod dedup;
 pub mod directory;
 pub mod fetch;
+pub mod logo_set;
 pub mod message;
 pub mod metrics;
 pub mod queue;
