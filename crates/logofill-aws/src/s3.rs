@@ -194,6 +194,16 @@ impl LogoStore for S3Store {
     ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send {
         self.put_now(object)
     }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| store_error("delete", key, e))
+    }
 }
 
 /// Company records as `s3://bucket/prefix{id}.json`, read on demand.

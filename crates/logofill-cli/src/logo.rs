@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use logofill_aws::{s3_client, sdk_config, AwsTimeouts, S3Store};
-use logofill_core::logo_set::{read_set, SetView};
+use logofill_aws::{s3_client, sdk_config, AwsTimeouts, CloudFrontInvalidator, S3Store};
+use logofill_core::cdn::InvalidationBatch;
+use logofill_core::logo_set::{delete_set, read_set, SetView};
 use logofill_core::store::{LogoStore, StoreError};
 use logofill_core::CompanyId;
 use logofill_dev::FolderStore;
@@ -24,6 +25,7 @@ pub struct LogoArgs {
 #[derive(Debug, Subcommand)]
 enum LogoAction {
     Show(ShowArgs),
+    Delete(DeleteArgs),
 }
 
 /// Where the sets are: exactly one of the two.
@@ -68,6 +70,7 @@ impl LogoArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.action {
             LogoAction::Show(args) => args.run(),
+            LogoAction::Delete(args) => args.run(),
         }
     }
 }
@@ -118,6 +121,97 @@ impl ShowArgs {
         } else {
             ExitCode::from(1)
         })
+    }
+}
+
+/// Delete a company's stored set: the sentinel (the largest PNG) first, so that no partial set
+/// is ever read as complete, then every other object; then, with `--cdn-distribution`, one
+/// CloudFront invalidation of `/logos/{id}/*` (needs cloudfront:CreateInvalidation). The next
+/// report of the company makes the worker look for a logo again.
+///
+/// Exit status: 0 deleted (or nothing was stored), 2 an error (what was deleted is listed).
+#[derive(Debug, Args)]
+struct DeleteArgs {
+    /// The company id.
+    #[arg(long, value_name = "ID")]
+    company: String,
+    #[command(flatten)]
+    bucket: Bucket,
+    /// The sizes the worker writes (its LOGOFILL_SIZES).
+    #[arg(
+        long,
+        value_name = "PX,PX,...",
+        default_value = "64,128,256",
+        value_delimiter = ','
+    )]
+    sizes: Vec<u32>,
+    /// The CloudFront distribution in front of the bucket (the worker's
+    /// LOGOFILL_CDN_DISTRIBUTION_ID), whose cached copies of the set are invalidated.
+    #[arg(long, value_name = "ID")]
+    cdn_distribution: Option<String>,
+    /// Print {"company_id","deleted":[keys],"invalidated":[paths]}.
+    #[arg(long)]
+    json: bool,
+}
+
+impl DeleteArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        let company = CompanyId::parse(&self.company)
+            .map_err(|e| anyhow::anyhow!("--company {:?}: {e}", self.company))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let (deleted, invalidated) = runtime.block_on(async {
+            let sdk = sdk_config(AwsTimeouts::default()).await;
+            let deleted = match (&self.bucket.bucket, &self.bucket.bucket_dir) {
+                (Some(bucket), _) => {
+                    let store = S3Store::new(s3_client(&sdk), bucket.clone());
+                    let name = format!("s3://{bucket}");
+                    store.check_bucket().await.map_err(|e| explain(&name, e))?;
+                    delete_set(&store, &company, &self.sizes)
+                        .await
+                        .map_err(|e| explain(&name, e))?
+                }
+                (None, Some(dir)) => delete_set(&FolderStore::new(dir), &company, &self.sizes)
+                    .await
+                    .map_err(|e| explain(&dir.display().to_string(), e))?,
+                (None, None) => unreachable!("clap requires one of --bucket and --bucket-dir"),
+            };
+            let mut invalidated = Vec::new();
+            if let (Some(distribution), false) = (&self.cdn_distribution, deleted.is_empty()) {
+                let cdn = CloudFrontInvalidator::from_sdk_config(&sdk, distribution.clone());
+                let batch = InvalidationBatch::new(&format!(
+                    "logo-delete-{}",
+                    chrono::Utc::now().timestamp_millis()
+                ));
+                batch.add(&company);
+                if let Some(done) = batch.flush(&cdn).await.map_err(|e| {
+                    anyhow::anyhow!("the set is deleted, but the CDN was not invalidated: {e}")
+                })? {
+                    invalidated = done.paths().to_vec();
+                }
+            }
+            anyhow::Ok((deleted, invalidated))
+        })?;
+        if self.json {
+            out!(
+                "{}",
+                serde_json::json!({
+                    "company_id": company.as_str(),
+                    "deleted": deleted,
+                    "invalidated": invalidated,
+                })
+            );
+        } else if deleted.is_empty() {
+            say!("{company}: no logo set stored; nothing deleted");
+        } else {
+            say!("{company}: deleted {} objects", deleted.len());
+            for path in &invalidated {
+                say!("  invalidated {path}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
     }
 }
 

@@ -455,3 +455,80 @@ async fn logo_show_reads_a_set_from_the_folder_bucket_and_from_s3() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logo_delete_removes_the_set_sentinel_first_and_invalidates_the_cdn() {
+    let json = |out: &Output| -> serde_json::Value {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let dir = scratch("logo-delete");
+    store_acme(&logofill_dev::FolderStore::new(&dir)).await;
+    let bucket_dir = dir.to_str().unwrap();
+    let args = [
+        "logo",
+        "delete",
+        "--company",
+        "acme",
+        "--bucket-dir",
+        bucket_dir,
+        "--json",
+    ];
+    let done = json(&logofill(&args, None));
+    assert_eq!(
+        done["deleted"][0], "logos/acme/256.png",
+        "the sentinel first"
+    );
+    assert_eq!(done["deleted"].as_array().unwrap().len(), 6);
+    assert_eq!(done["invalidated"], serde_json::json!([]));
+    let show = [
+        "logo",
+        "show",
+        "--company",
+        "acme",
+        "--bucket-dir",
+        bucket_dir,
+    ];
+    assert_eq!(logofill(&show, None).status.code(), Some(1), "nothing left");
+    let again = json(&logofill(&args, None));
+    assert_eq!(
+        again["deleted"],
+        serde_json::json!([]),
+        "deleting twice is fine"
+    );
+
+    let moto = MotoServer::start();
+    let s3 = logofill_testkit::aws::s3_client(&moto.endpoint).await;
+    logofill_testkit::aws::create_bucket(&s3, "logos").await;
+    store_acme(&logofill_aws::S3Store::new(s3, "logos")).await;
+    let cloudfront =
+        logofill_aws::cloudfront_client(&logofill_aws::local_sdk_config(&moto.endpoint).await);
+    let distribution = logofill_testkit::aws::create_distribution(&cloudfront).await;
+    let endpoint = Some(moto.endpoint.as_str());
+    let done = json(&logofill(
+        &[
+            "logo",
+            "delete",
+            "--company",
+            "acme",
+            "--bucket",
+            "logos",
+            "--cdn-distribution",
+            &distribution,
+            "--json",
+        ],
+        endpoint,
+    ));
+    assert_eq!(done["deleted"].as_array().unwrap().len(), 6);
+    assert_eq!(done["invalidated"], serde_json::json!(["/logos/acme/*"]));
+    let listed = cloudfront
+        .list_invalidations()
+        .distribution_id(&distribution)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.invalidation_list().unwrap().items().len(), 1);
+    let show = ["logo", "show", "--company", "acme", "--bucket", "logos"];
+    assert_eq!(logofill(&show, endpoint).status.code(), Some(1));
+    std::fs::remove_dir_all(dir).ok();
+}

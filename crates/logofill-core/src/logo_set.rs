@@ -103,6 +103,26 @@ pub async fn read_set<S: LogoStore>(
     Ok(view)
 }
 
+/// Delete the set of `company`: the sentinel first, so that from the first call on no reader
+/// takes what is left for a complete set, then every other object. Returns the keys deleted.
+pub async fn delete_set<S: LogoStore>(
+    store: &S,
+    company: &CompanyId,
+    sizes: &[u32],
+) -> Result<Vec<String>, StoreError> {
+    let view = read_set(store, company, sizes).await?;
+    let largest = view.objects.iter().map(|o| o.size).max();
+    let mut keys: Vec<&SetObject> = view.objects.iter().collect();
+    // The sentinel (largest PNG) first.
+    keys.sort_by_key(|o| !(Some(o.size) == largest && o.format == "png"));
+    let mut deleted = Vec::new();
+    for object in keys {
+        store.delete(&object.key).await?;
+        deleted.push(object.key.clone());
+    }
+    Ok(deleted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +181,13 @@ mod tests {
         assert!(!view.pinned);
         assert_eq!(view.whole_sizes(), [64, 128, 256]);
         assert_eq!(view.objects.len(), 6);
+        let deleted = block(delete_set(&store, &acme, &[64, 128, 256])).unwrap();
+        assert_eq!(deleted[0], "logos/acme/256.png", "the sentinel goes first");
+        assert_eq!(deleted.len(), 6);
+        assert!(block(read_set(&store, &acme, &[64, 128, 256]))
+            .unwrap()
+            .objects
+            .is_empty());
         let nobody = CompanyId::parse("nobody").unwrap();
         let none = block(read_set(&store, &nobody, &[256])).unwrap();
         assert!(!none.complete && none.objects.is_empty());

@@ -87,6 +87,8 @@ pub trait LogoStore: Send + Sync {
         key: &str,
     ) -> impl Future<Output = Result<Option<ObjectHead>, StoreError>> + Send;
     fn put(&self, object: StoredObject) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Remove an object; removing one that is not there is not an error.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 impl<S: LogoStore + ?Sized> LogoStore for std::sync::Arc<S> {
@@ -98,6 +100,9 @@ impl<S: LogoStore + ?Sized> LogoStore for std::sync::Arc<S> {
     }
     fn put(&self, object: StoredObject) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).put(object)
+    }
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).delete(key)
     }
 }
 
@@ -151,6 +156,13 @@ impl MemoryStore {
 }
 
 impl LogoStore for MemoryStore {
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let result = self.check("delete", key).map(|()| {
+            self.objects.lock().unwrap().remove(key);
+        });
+        std::future::ready(result)
+    }
+
     fn head(
         &self,
         key: &str,

@@ -101,6 +101,28 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 impl LogoStore for FolderStore {
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let failed = |detail: String| StoreError::Unavailable {
+            action: "delete",
+            key: key.to_string(),
+            detail,
+        };
+        let result = match self.path_of(key) {
+            None => Err(failed("unsafe key".into())),
+            Some(path) => {
+                let meta_path = PathBuf::from(format!("{}{META_SUFFIX}", path.display()));
+                [path, meta_path]
+                    .iter()
+                    .try_for_each(|p| match std::fs::remove_file(p) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                        _ => Ok(()),
+                    })
+                    .map_err(|e| failed(e.to_string()))
+            }
+        };
+        std::future::ready(result)
+    }
+
     fn head(
         &self,
         key: &str,

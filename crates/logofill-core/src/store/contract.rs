@@ -3,7 +3,8 @@
 //!
 //! What the worker relies on: HEAD of a missing key is `Ok(None)`, not an error; a put is read
 //! back by HEAD with its content type, cache control, size and user metadata (names in lower
-//! case, values as written); a second put replaces the first whole, metadata included.
+//! case, values as written); a second put replaces the first whole, metadata included; a delete removes the object, and
+//! deleting a missing key is not an error.
 
 use std::collections::BTreeMap;
 
@@ -69,6 +70,17 @@ pub async fn run<S: LogoStore>(store: &S, prefix: &str) {
         None,
         "a put writes only its own key"
     );
+
+    store.delete(&key).await.expect("delete");
+    assert_eq!(
+        store.head(&key).await.expect("HEAD"),
+        None,
+        "deleted is gone"
+    );
+    store
+        .delete(&key)
+        .await
+        .expect("deleting a missing key is not an error");
 }
 
 #[cfg(test)]
