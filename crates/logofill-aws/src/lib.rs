@@ -15,9 +15,10 @@ pub mod sqs;
 use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::BehaviorVersion;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
+pub use aws_config::SdkConfig;
 pub use cloudfront::{cloudfront_client, CloudFrontInvalidator};
 pub use s3::{s3_client, S3Directory, S3Store};
 pub use sqs::{Sqs, SqsQueue};

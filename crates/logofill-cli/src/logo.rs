@@ -1,6 +1,7 @@
 //! `logofill logo`: what is stored for a company, read from the bucket (S3 through the standard
 //! AWS chain) or from the dev runner's folder bucket.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,9 +10,11 @@ use clap::{Args, Subcommand};
 use logofill_aws::{s3_client, sdk_config, AwsTimeouts, CloudFrontInvalidator, S3Store};
 use logofill_core::cdn::InvalidationBatch;
 use logofill_core::logo_set::{delete_set, read_set, SetView};
-use logofill_core::store::{LogoStore, StoreError};
-use logofill_core::CompanyId;
+use logofill_core::store::{LogoStore, ObjectHead, StoreError, StoredObject};
+use logofill_core::{CompanyId, Fetcher as _};
 use logofill_dev::FolderStore;
+use logofill_worker::service::{write_set, MANUAL_KIND};
+use logofill_worker::{wiring, WorkerSettings};
 
 use crate::terminal::{out, say};
 
@@ -25,6 +28,7 @@ pub struct LogoArgs {
 #[derive(Debug, Subcommand)]
 enum LogoAction {
     Show(ShowArgs),
+    Set(SetArgs),
     Delete(DeleteArgs),
 }
 
@@ -70,9 +74,79 @@ impl LogoArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.action {
             LogoAction::Show(args) => args.run(),
+            LogoAction::Set(args) => args.run(),
             LogoAction::Delete(args) => args.run(),
         }
     }
+}
+
+/// The bucket named on the command line.
+enum AnyStore {
+    S3(S3Store),
+    Folder(FolderStore),
+}
+
+impl Bucket {
+    /// The store and its name for messages (`s3://bucket` or the folder); an S3 bucket is
+    /// checked first, since a HEAD in a missing bucket reads like a missing object.
+    async fn open(&self, sdk: &logofill_aws::SdkConfig) -> anyhow::Result<(AnyStore, String)> {
+        match (&self.bucket, &self.bucket_dir) {
+            (Some(bucket), _) => {
+                let name = format!("s3://{bucket}");
+                let store = S3Store::new(s3_client(sdk), bucket.clone());
+                store.check_bucket().await.map_err(|e| explain(&name, e))?;
+                Ok((AnyStore::S3(store), name))
+            }
+            (None, Some(dir)) => Ok((
+                AnyStore::Folder(FolderStore::new(dir)),
+                dir.display().to_string(),
+            )),
+            (None, None) => anyhow::bail!("give --bucket or --bucket-dir"),
+        }
+    }
+}
+
+impl LogoStore for AnyStore {
+    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> {
+        match self {
+            AnyStore::S3(s) => s.head(key).await,
+            AnyStore::Folder(s) => s.head(key).await,
+        }
+    }
+    async fn put(&self, object: StoredObject) -> Result<(), StoreError> {
+        match self {
+            AnyStore::S3(s) => s.put(object).await,
+            AnyStore::Folder(s) => s.put(object).await,
+        }
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match self {
+            AnyStore::S3(s) => s.delete(key).await,
+            AnyStore::Folder(s) => s.delete(key).await,
+        }
+    }
+}
+
+/// One CloudFront invalidation of the company's paths, when a distribution is given.
+async fn invalidate(
+    sdk: &logofill_aws::SdkConfig,
+    distribution: Option<&str>,
+    company: &CompanyId,
+    command: &str,
+) -> anyhow::Result<Vec<String>> {
+    let Some(distribution) = distribution else {
+        return Ok(Vec::new());
+    };
+    let cdn = CloudFrontInvalidator::from_sdk_config(sdk, distribution);
+    let batch = InvalidationBatch::new(&format!(
+        "logo-{command}-{}",
+        chrono::Utc::now().timestamp_millis()
+    ));
+    batch.add(company);
+    let done = batch.flush(&cdn).await.map_err(|e| {
+        anyhow::anyhow!("the store is changed, but the CDN was not invalidated: {e}")
+    })?;
+    Ok(done.map(|d| d.paths().to_vec()).unwrap_or_default())
 }
 
 /// A store error with the bucket and the IAM action that reading needs.
@@ -94,22 +168,11 @@ impl ShowArgs {
             .build()
             .context("starting the async runtime")?;
         let view = runtime.block_on(async {
-            match (&self.bucket.bucket, &self.bucket.bucket_dir) {
-                (Some(bucket), _) => {
-                    let s3 = s3_client(&sdk_config(AwsTimeouts::default()).await);
-                    let store = S3Store::new(s3, bucket.clone());
-                    store
-                        .check_bucket()
-                        .await
-                        .map_err(|e| explain(&format!("s3://{bucket}"), e))?;
-                    show(&store, &company, &self.sizes, &format!("s3://{bucket}")).await
-                }
-                (None, Some(dir)) => {
-                    let store = FolderStore::new(dir);
-                    show(&store, &company, &self.sizes, &dir.display().to_string()).await
-                }
-                (None, None) => unreachable!("clap requires one of --bucket and --bucket-dir"),
-            }
+            let sdk = sdk_config(AwsTimeouts::default()).await;
+            let (store, name) = self.bucket.open(&sdk).await?;
+            read_set(&store, &company, &self.sizes)
+                .await
+                .map_err(|e| explain(&name, e))
         })?;
         if self.json {
             out!("{}", serde_json::to_string(&view)?);
@@ -121,6 +184,140 @@ impl ShowArgs {
         } else {
             ExitCode::from(1)
         })
+    }
+}
+
+/// Store an operator's logo for a company, from a file or a URL: rendered by the worker's
+/// pipeline under its render budget (a helper process with memory, CPU and time limits; a URL
+/// through the same SSRF-guarded fetcher), stored as a `manual` set and pinned: the worker
+/// keeps it (a report finds it present) until `logofill logo delete`. With
+/// `--cdn-distribution`, a set it replaces is invalidated on the CDN.
+///
+/// Exit status: 0 stored, 2 an error (nothing is stored when the source is refused).
+#[derive(Debug, Args)]
+struct SetArgs {
+    /// The company id.
+    #[arg(long, value_name = "ID")]
+    company: String,
+    /// The logo file (SVG, PNG, JPEG, WebP, GIF, ICO).
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "url",
+        conflicts_with = "url"
+    )]
+    file: Option<PathBuf>,
+    /// Fetch the logo from this URL instead.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    #[command(flatten)]
+    bucket: Bucket,
+    /// The sizes the worker writes (its LOGOFILL_SIZES).
+    #[arg(
+        long,
+        value_name = "PX,PX,...",
+        default_value = "64,128,256",
+        value_delimiter = ','
+    )]
+    sizes: Vec<u32>,
+    /// The CloudFront distribution in front of the bucket (LOGOFILL_CDN_DISTRIBUTION_ID).
+    #[arg(long, value_name = "ID")]
+    cdn_distribution: Option<String>,
+    /// Print {"company_id","written":[keys],"source_sha256","invalidated":[paths]}.
+    #[arg(long)]
+    json: bool,
+}
+
+impl SetArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        let company = CompanyId::parse(&self.company)
+            .map_err(|e| anyhow::anyhow!("--company {:?}: {e}", self.company))?;
+        let mut settings = WorkerSettings::with_defaults(
+            "manual",
+            logofill_worker::DirectorySource::File("/unused".into()),
+        );
+        settings.sizes = self.sizes.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let (written, sha256, invalidated) = runtime.block_on(async {
+            let (name, bytes, source_url) = match (&self.file, &self.url) {
+                (Some(path), _) => (
+                    path.display().to_string(),
+                    crate::process::read_capped(path, settings.fetch_max_bytes)?,
+                    String::new(),
+                ),
+                (None, Some(url)) => {
+                    let fetched = wiring::fetcher(&settings)?
+                        .get(url)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("fetching {url}: {e}"))?;
+                    if fetched.status != 200 {
+                        anyhow::bail!("fetching {url}: HTTP {}", fetched.status);
+                    }
+                    (url.clone(), fetched.body, fetched.final_url)
+                }
+                (None, None) => anyhow::bail!("give a FILE or --url"),
+            };
+            let set = wiring::renderer(&settings)?
+                .render(&name, bytes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let sha256 = set
+                .provenance
+                .source
+                .as_ref()
+                .map(|s| s.sha256.clone())
+                .unwrap_or_default();
+            let sdk = sdk_config(AwsTimeouts::default()).await;
+            let (store, store_name) = self.bucket.open(&sdk).await?;
+            let replacing = read_set(&store, &company, &self.sizes)
+                .await
+                .map_err(|e| explain(&store_name, e))?
+                .complete;
+            let extra = BTreeMap::from([
+                ("kind".to_string(), MANUAL_KIND.to_string()),
+                ("pinned".to_string(), "true".to_string()),
+            ]);
+            let mut written = Vec::new();
+            write_set(
+                &store,
+                &company,
+                &set,
+                &source_url,
+                extra,
+                &settings.cache_control,
+                &mut written,
+            )
+            .await
+            .map_err(|e| explain(&store_name, e))?;
+            let invalidated = if replacing {
+                invalidate(&sdk, self.cdn_distribution.as_deref(), &company, "set").await?
+            } else {
+                Vec::new()
+            };
+            anyhow::Ok((written, sha256, invalidated))
+        })?;
+        if self.json {
+            out!(
+                "{}",
+                serde_json::json!({
+                    "company_id": company.as_str(),
+                    "written": written,
+                    "source_sha256": sha256,
+                    "invalidated": invalidated,
+                })
+            );
+        } else {
+            say!(
+                "{company}: manual set stored and pinned ({} objects)",
+                written.len()
+            );
+            for path in &invalidated {
+                say!("  invalidated {path}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
     }
 }
 
@@ -164,36 +361,18 @@ impl DeleteArgs {
             .context("starting the async runtime")?;
         let (deleted, invalidated) = runtime.block_on(async {
             let sdk = sdk_config(AwsTimeouts::default()).await;
-            let deleted = match (&self.bucket.bucket, &self.bucket.bucket_dir) {
-                (Some(bucket), _) => {
-                    let store = S3Store::new(s3_client(&sdk), bucket.clone());
-                    let name = format!("s3://{bucket}");
-                    store.check_bucket().await.map_err(|e| explain(&name, e))?;
-                    delete_set(&store, &company, &self.sizes)
-                        .await
-                        .map_err(|e| explain(&name, e))?
-                }
-                (None, Some(dir)) => delete_set(&FolderStore::new(dir), &company, &self.sizes)
-                    .await
-                    .map_err(|e| explain(&dir.display().to_string(), e))?,
-                (None, None) => unreachable!("clap requires one of --bucket and --bucket-dir"),
+            let (store, name) = self.bucket.open(&sdk).await?;
+            let deleted = delete_set(&store, &company, &self.sizes)
+                .await
+                .map_err(|e| explain(&name, e))?;
+            let invalidated = if deleted.is_empty() {
+                Vec::new()
+            } else {
+                invalidate(&sdk, self.cdn_distribution.as_deref(), &company, "delete").await?
             };
-            let mut invalidated = Vec::new();
-            if let (Some(distribution), false) = (&self.cdn_distribution, deleted.is_empty()) {
-                let cdn = CloudFrontInvalidator::from_sdk_config(&sdk, distribution.clone());
-                let batch = InvalidationBatch::new(&format!(
-                    "logo-delete-{}",
-                    chrono::Utc::now().timestamp_millis()
-                ));
-                batch.add(&company);
-                if let Some(done) = batch.flush(&cdn).await.map_err(|e| {
-                    anyhow::anyhow!("the set is deleted, but the CDN was not invalidated: {e}")
-                })? {
-                    invalidated = done.paths().to_vec();
-                }
-            }
             anyhow::Ok((deleted, invalidated))
         })?;
+
         if self.json {
             out!(
                 "{}",
@@ -213,17 +392,6 @@ impl DeleteArgs {
         }
         Ok(ExitCode::SUCCESS)
     }
-}
-
-async fn show<S: LogoStore>(
-    store: &S,
-    company: &CompanyId,
-    sizes: &[u32],
-    bucket: &str,
-) -> anyhow::Result<SetView> {
-    read_set(store, company, sizes)
-        .await
-        .map_err(|e| explain(bucket, e))
 }
 
 fn print_view(view: &SetView) {

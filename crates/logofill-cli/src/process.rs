@@ -291,7 +291,7 @@ async fn process_one(
 
 /// Reads at most `max + 1` bytes: enough for the pipeline to refuse an oversized file by its
 /// limit, without reading all of it into memory.
-fn read_capped(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_capped(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(max.saturating_add(1))

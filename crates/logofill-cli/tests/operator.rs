@@ -532,3 +532,61 @@ async fn logo_delete_removes_the_set_sentinel_first_and_invalidates_the_cdn() {
     assert_eq!(logofill(&show, endpoint).status.code(), Some(1));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logo_set_stores_a_pinned_manual_set_rendered_from_a_file() {
+    let dir = scratch("logo-set");
+    store_acme(&logofill_dev::FolderStore::new(&dir)).await;
+    let bucket_dir = dir.to_str().unwrap();
+    let file = logofill_testkit::workspace_root().join(
+        "tests/fixtures/discovery/wordpress-custom-logo/files/www.harrow-bakehouse.co.uk/wp-content/uploads/2022/03/harrow-bakehouse-logo.png",
+    );
+    let out = logofill(
+        &[
+            "logo",
+            "set",
+            "--company",
+            "acme",
+            file.to_str().unwrap(),
+            "--bucket-dir",
+            bucket_dir,
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let written = done["written"].as_array().unwrap();
+    assert_eq!(written.len(), 6);
+    assert_eq!(written[5], "logos/acme/256.png", "the sentinel last");
+    assert_eq!(done["source_sha256"].as_str().unwrap().len(), 64);
+
+    let show = [
+        "logo",
+        "show",
+        "--company",
+        "acme",
+        "--bucket-dir",
+        bucket_dir,
+        "--json",
+    ];
+    let view: serde_json::Value = serde_json::from_slice(&logofill(&show, None).stdout).unwrap();
+    assert_eq!(view["kind"], "manual");
+    assert_eq!(view["pinned"], true);
+    assert_eq!(view["source_sha256"], done["source_sha256"]);
+
+    let refused = logofill(
+        &[
+            "logo",
+            "set",
+            "--company",
+            "acme",
+            "/nonexistent.png",
+            "--bucket-dir",
+            bucket_dir,
+        ],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    std::fs::remove_dir_all(dir).ok();
+}

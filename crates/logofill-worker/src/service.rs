@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use logofill_core::directory::{CompanyDirectory, CompanyRecord, DirectoryError};
-use logofill_core::store::{object_key, LogoStore, StoredObject};
+use logofill_core::store::{object_key, LogoStore, StoreError, StoredObject};
 use logofill_core::{CompanyId, Fetcher, QueueMessage};
 use logofill_image::{LogoKind, RenderedSet};
 use logofill_render::{RenderError, Renderer};
@@ -280,41 +280,73 @@ impl<D: CompanyDirectory, S: LogoStore, F: Fetcher> LogoWorker<D, S, F> {
         reason: Option<&str>,
         written: &mut Vec<String>,
     ) -> Result<(), String> {
-        // Only what is known: a placeholder has no source, so no empty source-* entries.
-        let mut metadata: BTreeMap<String, String> = set
-            .metadata()
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        let shown = shown_source_url(source_url);
-        if !shown.is_empty() {
-            metadata.insert("source-url".into(), shown);
-        }
+        let mut extra = BTreeMap::new();
         if let Some(reason) = reason {
-            metadata.insert("reason".into(), reason.to_string());
+            extra.insert("reason".to_string(), reason.to_string());
         }
-        let sentinel = self.sentinel_key(company);
-        let mut objects: Vec<StoredObject> = set
-            .variants
-            .iter()
-            .map(|v| StoredObject {
-                key: object_key(company, v.size, v.format.extension()),
-                bytes: v.bytes.clone(),
-                content_type: v.content_type().to_string(),
-                cache_control: self.options.cache_control.clone(),
-                metadata: metadata.clone(),
-            })
-            .collect();
-        objects.sort_by_key(|o| (o.key == sentinel, objects_size_rank(&o.key)));
-        for object in objects {
-            let key = object.key.clone();
-            self.store.put(object).await.map_err(|e| e.to_string())?;
-            written.push(key);
-        }
-        Ok(())
+        write_set(
+            &self.store,
+            company,
+            set,
+            source_url,
+            extra,
+            &self.options.cache_control,
+            written,
+        )
+        .await
+        .map_err(|e| e.to_string())
     }
 }
+
+/// Write a rendered set as the worker does (the largest PNG, the sentinel, last), with the
+/// set's own metadata, the shown source URL and `extra` (a placeholder's `reason`; a manual
+/// set's `kind` and `pinned`), which wins over the set's own.
+pub async fn write_set<S: LogoStore>(
+    store: &S,
+    company: &CompanyId,
+    set: &RenderedSet,
+    source_url: &str,
+    extra: BTreeMap<String, String>,
+    cache_control: &str,
+    written: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    // Only what is known: a placeholder has no source, so no empty source-* entries.
+    let mut metadata: BTreeMap<String, String> = set
+        .metadata()
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let shown = shown_source_url(source_url);
+    if !shown.is_empty() {
+        metadata.insert("source-url".into(), shown);
+    }
+    metadata.extend(extra);
+    let largest = set.variants.iter().map(|v| v.size).max().unwrap_or(0);
+    let sentinel = object_key(company, largest, "png");
+    let mut objects: Vec<StoredObject> = set
+        .variants
+        .iter()
+        .map(|v| StoredObject {
+            key: object_key(company, v.size, v.format.extension()),
+            bytes: v.bytes.clone(),
+            content_type: v.content_type().to_string(),
+            cache_control: cache_control.to_string(),
+            metadata: metadata.clone(),
+        })
+        .collect();
+    objects.sort_by_key(|o| (o.key == sentinel, objects_size_rank(&o.key)));
+    for object in objects {
+        let key = object.key.clone();
+        store.put(object).await?;
+        written.push(key);
+    }
+    Ok(())
+}
+
+/// `kind` metadata of a set an operator stored (`logofill logo set`); stored with `pinned=true`,
+/// it is never replaced by the worker.
+pub const MANUAL_KIND: &str = "manual";
 
 /// `reason` metadata of a placeholder stored because the site was blocked.
 pub const PLACEHOLDER_BLOCKED: &str = "blocked";

@@ -182,3 +182,53 @@ fn margins_are_trimmed_by_default() {
     assert!(settings.trim);
     assert!(pipeline(&settings).unwrap().options().trim.is_some());
 }
+
+#[tokio::test]
+async fn a_pinned_manual_set_is_kept_when_the_company_is_reported() {
+    let fetcher = Arc::new(MemoryFetcher::new());
+    fetcher.answer(
+        "https://acme.example/",
+        200,
+        "<link rel=icon href=/favicon.png>",
+    );
+    fetcher.answer("https://acme.example/favicon.png", 200, png("acme"));
+    let w = worker(
+        &[serde_json::json!({"id": "acme", "name": "Acme", "homepage": "https://acme.example/"})],
+        fetcher,
+    );
+    let manual = logofill_core::store::StoredObject {
+        key: "logos/acme/256.png".into(),
+        bytes: png("manual"),
+        content_type: "image/png".into(),
+        cache_control: "public, max-age=86400".into(),
+        metadata: [
+            (
+                "kind".to_string(),
+                logofill_worker::service::MANUAL_KIND.to_string(),
+            ),
+            ("pinned".to_string(), "true".to_string()),
+        ]
+        .into(),
+    };
+    use logofill_core::store::LogoStore as _;
+    w.store().put(manual.clone()).await.unwrap();
+    w.store().backdate(
+        "logos/acme/256.png",
+        Utc::now() - chrono::Duration::days(400),
+    );
+    let run = w.process_company(&id("acme")).await;
+    assert!(
+        matches!(&run.outcome, Outcome::AlreadyPresent { kind } if kind == "manual"),
+        "{:?}",
+        run.outcome
+    );
+    assert!(
+        run.written.is_empty(),
+        "nothing is written over a pinned set"
+    );
+    assert_eq!(
+        w.store().get("logos/acme/256.png").unwrap().bytes,
+        manual.bytes
+    );
+    assert!(w.take_replaced().is_empty());
+}
