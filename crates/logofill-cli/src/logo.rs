@@ -32,6 +32,38 @@ enum LogoAction {
     Delete(DeleteArgs),
 }
 
+/// The set a command works on: the company, where the sets are, the sizes a set has.
+#[derive(Debug, Args)]
+struct SetTarget {
+    /// The company id.
+    #[arg(long, value_name = "ID")]
+    company: String,
+    #[command(flatten)]
+    bucket: Bucket,
+    /// The sizes the worker writes (its LOGOFILL_SIZES).
+    #[arg(
+        long,
+        value_name = "PX,PX,...",
+        default_value = "64,128,256",
+        value_delimiter = ','
+    )]
+    sizes: Vec<u32>,
+}
+
+impl SetTarget {
+    fn company(&self) -> anyhow::Result<CompanyId> {
+        CompanyId::parse(&self.company)
+            .map_err(|e| anyhow::anyhow!("--company {:?}: {e}", self.company))
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// Where the sets are: exactly one of the two.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
@@ -52,19 +84,8 @@ struct Bucket {
 /// Exit status: 0 a complete set is stored, 1 none is (or only part of one), 2 an error.
 #[derive(Debug, Args)]
 struct ShowArgs {
-    /// The company id.
-    #[arg(long, value_name = "ID")]
-    company: String,
     #[command(flatten)]
-    bucket: Bucket,
-    /// The sizes the worker writes (its LOGOFILL_SIZES).
-    #[arg(
-        long,
-        value_name = "PX,PX,...",
-        default_value = "64,128,256",
-        value_delimiter = ','
-    )]
-    sizes: Vec<u32>,
+    target: SetTarget,
     /// Print the set as one JSON object.
     #[arg(long)]
     json: bool,
@@ -161,16 +182,12 @@ fn explain(bucket: &str, e: StoreError) -> anyhow::Error {
 
 impl ShowArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
-        let company = CompanyId::parse(&self.company)
-            .map_err(|e| anyhow::anyhow!("--company {:?}: {e}", self.company))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("starting the async runtime")?;
+        let company = self.target.company()?;
+        let runtime = runtime()?;
         let view = runtime.block_on(async {
             let sdk = sdk_config(AwsTimeouts::default()).await;
-            let (store, name) = self.bucket.open(&sdk).await?;
-            read_set(&store, &company, &self.sizes)
+            let (store, name) = self.target.bucket.open(&sdk).await?;
+            read_set(&store, &company, &self.target.sizes)
                 .await
                 .map_err(|e| explain(&name, e))
         })?;
@@ -196,9 +213,8 @@ impl ShowArgs {
 /// Exit status: 0 stored, 2 an error (nothing is stored when the source is refused).
 #[derive(Debug, Args)]
 struct SetArgs {
-    /// The company id.
-    #[arg(long, value_name = "ID")]
-    company: String,
+    #[command(flatten)]
+    target: SetTarget,
     /// The logo file (SVG, PNG, JPEG, WebP, GIF, ICO).
     #[arg(
         value_name = "FILE",
@@ -209,16 +225,6 @@ struct SetArgs {
     /// Fetch the logo from this URL instead.
     #[arg(long, value_name = "URL")]
     url: Option<String>,
-    #[command(flatten)]
-    bucket: Bucket,
-    /// The sizes the worker writes (its LOGOFILL_SIZES).
-    #[arg(
-        long,
-        value_name = "PX,PX,...",
-        default_value = "64,128,256",
-        value_delimiter = ','
-    )]
-    sizes: Vec<u32>,
     /// The CloudFront distribution in front of the bucket (LOGOFILL_CDN_DISTRIBUTION_ID).
     #[arg(long, value_name = "ID")]
     cdn_distribution: Option<String>,
@@ -229,17 +235,13 @@ struct SetArgs {
 
 impl SetArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
-        let company = CompanyId::parse(&self.company)
-            .map_err(|e| anyhow::anyhow!("--company {:?}: {e}", self.company))?;
+        let company = self.target.company()?;
         let mut settings = WorkerSettings::with_defaults(
             "manual",
             logofill_worker::DirectorySource::File("/unused".into()),
         );
-        settings.sizes = self.sizes.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("starting the async runtime")?;
+        settings.sizes = self.target.sizes.clone();
+        let runtime = runtime()?;
         let (written, sha256, invalidated) = runtime.block_on(async {
             let (name, bytes, source_url) = match (&self.file, &self.url) {
                 (Some(path), _) => (
@@ -270,8 +272,8 @@ impl SetArgs {
                 .map(|s| s.sha256.clone())
                 .unwrap_or_default();
             let sdk = sdk_config(AwsTimeouts::default()).await;
-            let (store, store_name) = self.bucket.open(&sdk).await?;
-            let replacing = read_set(&store, &company, &self.sizes)
+            let (store, store_name) = self.target.bucket.open(&sdk).await?;
+            let replacing = read_set(&store, &company, &self.target.sizes)
                 .await
                 .map_err(|e| explain(&store_name, e))?
                 .complete;
@@ -329,19 +331,8 @@ impl SetArgs {
 /// Exit status: 0 deleted (or nothing was stored), 2 an error (what was deleted is listed).
 #[derive(Debug, Args)]
 struct DeleteArgs {
-    /// The company id.
-    #[arg(long, value_name = "ID")]
-    company: String,
     #[command(flatten)]
-    bucket: Bucket,
-    /// The sizes the worker writes (its LOGOFILL_SIZES).
-    #[arg(
-        long,
-        value_name = "PX,PX,...",
-        default_value = "64,128,256",
-        value_delimiter = ','
-    )]
-    sizes: Vec<u32>,
+    target: SetTarget,
     /// The CloudFront distribution in front of the bucket (the worker's
     /// LOGOFILL_CDN_DISTRIBUTION_ID), whose cached copies of the set are invalidated.
     #[arg(long, value_name = "ID")]
@@ -353,16 +344,12 @@ struct DeleteArgs {
 
 impl DeleteArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
-        let company = CompanyId::parse(&self.company)
-            .map_err(|e| anyhow::anyhow!("--company {:?}: {e}", self.company))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("starting the async runtime")?;
+        let company = self.target.company()?;
+        let runtime = runtime()?;
         let (deleted, invalidated) = runtime.block_on(async {
             let sdk = sdk_config(AwsTimeouts::default()).await;
-            let (store, name) = self.bucket.open(&sdk).await?;
-            let deleted = delete_set(&store, &company, &self.sizes)
+            let (store, name) = self.target.bucket.open(&sdk).await?;
+            let deleted = delete_set(&store, &company, &self.target.sizes)
                 .await
                 .map_err(|e| explain(&name, e))?;
             let invalidated = if deleted.is_empty() {
