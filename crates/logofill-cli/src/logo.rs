@@ -228,7 +228,7 @@ struct SetArgs {
     /// The CloudFront distribution in front of the bucket (LOGOFILL_CDN_DISTRIBUTION_ID).
     #[arg(long, value_name = "ID")]
     cdn_distribution: Option<String>,
-    /// Print {"company_id","written":[keys],"source_sha256","invalidated":[paths]}.
+    /// Print one JSON object: company_id, written (the keys), source_sha256, invalidated (paths).
     #[arg(long)]
     json: bool,
 }
@@ -337,7 +337,7 @@ struct DeleteArgs {
     /// LOGOFILL_CDN_DISTRIBUTION_ID), whose cached copies of the set are invalidated.
     #[arg(long, value_name = "ID")]
     cdn_distribution: Option<String>,
-    /// Print {"company_id","deleted":[keys],"invalidated":[paths]}.
+    /// Print one JSON object: company_id, deleted (the keys), invalidated (the CDN paths).
     #[arg(long)]
     json: bool,
 }
