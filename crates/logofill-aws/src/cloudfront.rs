@@ -18,7 +18,7 @@ use aws_sdk_cloudfront::types::{InvalidationBatch as CloudFrontBatch, Paths};
 use aws_sdk_cloudfront::Client;
 use logofill_core::cdn::{CdnError, CdnInvalidator, Invalidation};
 
-use crate::error::{classify, Classified};
+use crate::error::classify;
 
 /// A CloudFront client for `sdk` (the shared configuration of [`crate::sdk_config`]).
 pub fn cloudfront_client(sdk: &SdkConfig) -> Client {
@@ -104,27 +104,19 @@ pub fn cdn_error<E>(distribution: &str, paths: usize, err: SdkError<E, HttpRespo
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let Classified {
-        retryable,
-        code,
-        detail,
-    } = classify(&err);
-    if retryable {
+    let classified = classify(&err);
+    if classified.retryable {
         CdnError::Unavailable {
             distribution: distribution.to_string(),
             paths,
-            detail: if code == "Network" {
-                detail
-            } else {
-                format!("{code}: {detail}")
-            },
+            detail: classified.summary(),
         }
     } else {
         CdnError::Refused {
             distribution: distribution.to_string(),
             paths,
-            code,
-            detail,
+            code: classified.code,
+            detail: classified.detail,
         }
     }
 }

@@ -20,6 +20,17 @@ pub struct Classified {
     pub detail: String,
 }
 
+impl Classified {
+    /// The detail for a message: with AWS's code in front when AWS answered.
+    pub fn summary(&self) -> String {
+        if self.code == "Network" {
+            self.detail.clone()
+        } else {
+            format!("{}: {}", self.code, self.detail)
+        }
+    }
+}
+
 /// Whether an AWS error code names trouble that passes by itself.
 pub fn is_retryable_code(code: &str) -> bool {
     code.contains("Throttl")

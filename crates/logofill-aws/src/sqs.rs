@@ -24,7 +24,7 @@ use logofill_core::queue::{
     QueueInfo, QueueService, ReceivedMessage, MAX_BATCH_ENTRIES, MAX_RECEIVE_WAIT, MAX_VISIBILITY,
 };
 
-use crate::error::{classify, Classified};
+use crate::error::classify;
 use crate::AwsTimeouts;
 
 /// SQS, on one client; any queue by URL.
@@ -89,22 +89,19 @@ pub fn queue_error<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let Classified {
-        retryable,
-        code,
-        detail,
-    } = classify(&err);
-    if !retryable {
+    let classified = classify(&err);
+    if !classified.retryable {
         return QueueError::Refused {
             queue: queue.to_owned(),
             operation,
-            code,
-            detail,
+            code: classified.code,
+            detail: classified.detail,
         };
     }
+    let detail = &classified.detail;
     let no_region =
         detail.contains("no region") || (detail.contains("region") && detail.contains("missing"));
-    if code == "Network" && no_region {
+    if classified.code == "Network" && no_region {
         return QueueError::Refused {
             queue: queue.to_owned(),
             operation,
@@ -117,11 +114,7 @@ where
     QueueError::Unavailable {
         queue: queue.to_owned(),
         operation,
-        detail: if code == "Network" {
-            detail
-        } else {
-            format!("{code}: {detail}")
-        },
+        detail: classified.summary(),
     }
 }
 

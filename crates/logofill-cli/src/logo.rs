@@ -395,27 +395,16 @@ fn print_view(view: &SetView) {
         return;
     };
     say!("{}: {kind}", view.company_id);
-    let none = || "-".to_string();
-    say!(
-        "  reason            {}",
-        view.reason.clone().unwrap_or_else(none)
-    );
-    say!(
-        "  source url        {}",
-        view.source_url.clone().unwrap_or_else(none)
-    );
-    say!(
-        "  source sha256     {}",
-        view.source_sha256.clone().unwrap_or_else(none)
-    );
-    say!(
-        "  pipeline version  {}",
-        view.pipeline_version.clone().unwrap_or_else(none)
-    );
-    say!(
-        "  stored at         {}",
-        view.stored_at.map(|t| t.to_rfc3339()).unwrap_or_else(none)
-    );
+    let stored_at = view.stored_at.map(|t| t.to_rfc3339());
+    for (label, value) in [
+        ("reason", &view.reason),
+        ("source url", &view.source_url),
+        ("source sha256", &view.source_sha256),
+        ("pipeline version", &view.pipeline_version),
+        ("stored at", &stored_at),
+    ] {
+        say!("  {label:<17} {}", value.as_deref().unwrap_or("-"));
+    }
     let sizes: Vec<String> = view.whole_sizes().iter().map(u32::to_string).collect();
     say!("  sizes             {}", sizes.join(", "));
     say!(
