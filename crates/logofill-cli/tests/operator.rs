@@ -588,5 +588,29 @@ async fn logo_set_stores_a_pinned_manual_set_rendered_from_a_file() {
         None,
     );
     assert_eq!(refused.status.code(), Some(2));
+
+    // A URL goes through the worker's guarded fetcher: a loopback address is refused before
+    // any byte is read, and the stored set is left as it was.
+    let site = FixtureSite::start().await;
+    site.page("/logo.png", Page::ok("image/png", "x".repeat(64 << 20)));
+    let url = site.url("/logo.png");
+    let fetched = logofill(
+        &[
+            "logo",
+            "set",
+            "--company",
+            "acme",
+            "--url",
+            &url,
+            "--bucket-dir",
+            bucket_dir,
+        ],
+        None,
+    );
+    assert_eq!(fetched.status.code(), Some(2));
+    let why = text(&fetched.stderr);
+    assert!(why.contains(&url) && why.contains("blocked"), "{why}");
+    let view: serde_json::Value = serde_json::from_slice(&logofill(&show, None).stdout).unwrap();
+    assert_eq!(view["source_sha256"], done["source_sha256"], "unchanged");
     std::fs::remove_dir_all(dir).ok();
 }
