@@ -14,7 +14,10 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use logofill_core::directory::{CompanyDirectory, CompanyRecord, DirectoryError};
-use logofill_core::store::{LogoStore, ObjectHead, StoreError, StoredObject};
+use logofill_core::store::{
+    no_such_key, too_large, ListPage, LogoStore, ObjectHead, StoreError, StoredObject,
+    MAX_LIST_KEYS,
+};
 use logofill_core::CompanyId;
 
 use crate::error::{classify, Classified};
@@ -154,6 +157,110 @@ impl S3Store {
             .map_err(|e| store_error("write", &format!("s3://{}/{key}", self.bucket), e))
     }
 
+    async fn get_now(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<Option<(Vec<u8>, ObjectHead)>, StoreError> {
+        let location = format!("s3://{}/{key}", self.bucket);
+        // The head first: an object over the limit is refused by its size, no body is read.
+        let Some(head) = self.head_now(key).await? else {
+            return Ok(None);
+        };
+        if head.size > max_bytes {
+            return Err(too_large(&location, head.size, max_bytes));
+        }
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => return Ok(None),
+            Err(e) => return Err(store_error("read", &location, e)),
+        };
+        // Replaced between the HEAD and the GET: the new length is checked again.
+        let length = out.content_length().unwrap_or(0).max(0) as u64;
+        if length > max_bytes {
+            return Err(too_large(&location, length, max_bytes));
+        }
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Unavailable {
+                action: "read",
+                key: location.clone(),
+                detail: e.to_string(),
+            })?
+            .into_bytes()
+            .to_vec();
+        Ok(Some((bytes, head)))
+    }
+
+    async fn list_now(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ListPage, StoreError> {
+        let limit = limit.clamp(1, MAX_LIST_KEYS);
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .set_start_after(after.map(str::to_string))
+            .max_keys(limit as i32)
+            .send()
+            .await
+            .map_err(|e| store_error("list", &format!("s3://{}/{prefix}", self.bucket), e))?;
+        let keys: Vec<String> = out
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .take(limit)
+            .collect();
+        let next = if out.is_truncated().unwrap_or(false) {
+            keys.last().cloned()
+        } else {
+            None
+        };
+        Ok(ListPage { keys, next })
+    }
+
+    async fn replace_metadata_now(
+        &self,
+        key: &str,
+        metadata: BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        let location = format!("s3://{}/{key}", self.bucket);
+        let action = "update the metadata of";
+        // A copy with REPLACE drops what is not given again: the content type and cache
+        // control come from the object itself.
+        let head = self
+            .head_now(key)
+            .await?
+            .ok_or_else(|| no_such_key(action, &location))?;
+        let source = format!("{}/{}", self.bucket, copy_source_key(key));
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .copy_source(source)
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .content_type(head.content_type)
+            .cache_control(head.cache_control)
+            .set_metadata(Some(metadata.into_iter().collect()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| store_error(action, &location, e))
+    }
+
     /// Every object under `prefix` with its metadata (for tests and operators).
     pub async fn list_with_metadata(
         &self,
@@ -181,6 +288,20 @@ impl S3Store {
     }
 }
 
+/// A key as CopyObject's `x-amz-copy-source` wants it: URL-encoded, `/` kept.
+fn copy_source_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for byte in key.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
 impl LogoStore for S3Store {
     fn head(
         &self,
@@ -203,6 +324,29 @@ impl LogoStore for S3Store {
             .await
             .map(|_| ())
             .map_err(|e| store_error("delete", key, e))
+    }
+    fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl std::future::Future<Output = Result<Option<(Vec<u8>, ObjectHead)>, StoreError>> + Send
+    {
+        self.get_now(key, max_bytes)
+    }
+    fn list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl std::future::Future<Output = Result<ListPage, StoreError>> + Send {
+        self.list_now(prefix, after, limit)
+    }
+    fn replace_metadata(
+        &self,
+        key: &str,
+        metadata: BTreeMap<String, String>,
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send {
+        self.replace_metadata_now(key, metadata)
     }
 }
 

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use logofill_aws::{s3_client, sdk_config, AwsTimeouts, CloudFrontInvalidator, S3Store};
 use logofill_core::cdn::InvalidationBatch;
 use logofill_core::logo_set::{delete_set, read_set, SetView};
-use logofill_core::store::{LogoStore, ObjectHead, StoreError, StoredObject};
+use logofill_core::store::{ListPage, LogoStore, ObjectHead, StoreError, StoredObject};
 use logofill_core::{CompanyId, Fetcher as _};
 use logofill_dev::FolderStore;
 use logofill_worker::service::{write_set, MANUAL_KIND};
@@ -144,6 +144,37 @@ impl LogoStore for AnyStore {
         match self {
             AnyStore::S3(s) => s.delete(key).await,
             AnyStore::Folder(s) => s.delete(key).await,
+        }
+    }
+    async fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<Option<(Vec<u8>, ObjectHead)>, StoreError> {
+        match self {
+            AnyStore::S3(s) => s.get(key, max_bytes).await,
+            AnyStore::Folder(s) => s.get(key, max_bytes).await,
+        }
+    }
+    async fn list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ListPage, StoreError> {
+        match self {
+            AnyStore::S3(s) => s.list(prefix, after, limit).await,
+            AnyStore::Folder(s) => s.list(prefix, after, limit).await,
+        }
+    }
+    async fn replace_metadata(
+        &self,
+        key: &str,
+        metadata: BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        match self {
+            AnyStore::S3(s) => s.replace_metadata(key, metadata).await,
+            AnyStore::Folder(s) => s.replace_metadata(key, metadata).await,
         }
     }
 }

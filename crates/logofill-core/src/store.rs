@@ -79,6 +79,17 @@ impl StoreError {
     }
 }
 
+/// One page of keys under a prefix, in key order (S3's `ListObjectsV2` order: UTF-8 bytes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPage {
+    pub keys: Vec<String>,
+    /// More keys may follow: pass this as `after` for the next page.
+    pub next: Option<String>,
+}
+
+/// Most keys one [`LogoStore::list`] call returns (S3's page size).
+pub const MAX_LIST_KEYS: usize = 1000;
+
 /// Read and write logo objects.
 pub trait LogoStore: Send + Sync {
     /// `Ok(None)` when the object does not exist.
@@ -89,6 +100,49 @@ pub trait LogoStore: Send + Sync {
     fn put(&self, object: StoredObject) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Remove an object; removing one that is not there is not an error.
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The bytes and head of an object, `Ok(None)` when it does not exist. An object of more
+    /// than `max_bytes` is refused before its body is read.
+    fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Option<(Vec<u8>, ObjectHead)>, StoreError>> + Send;
+    /// At most `limit` (capped at [`MAX_LIST_KEYS`]) keys under `prefix` that sort after
+    /// `after`, in key order: one request.
+    fn list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<ListPage, StoreError>> + Send;
+    /// Replace the user metadata of an existing object, keeping its bytes, content type and
+    /// cache control (S3: a copy onto itself). A missing object is a `Refused` with code
+    /// `NoSuchKey`.
+    fn replace_metadata(
+        &self,
+        key: &str,
+        metadata: BTreeMap<String, String>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// An object larger than a caller's `max_bytes`: refused, naming the key and the limit.
+pub fn too_large(key: &str, size: u64, max_bytes: u64) -> StoreError {
+    StoreError::Refused {
+        action: "read",
+        key: key.to_string(),
+        code: "TooLarge".into(),
+        detail: format!("the object is {size} bytes, over the limit of {max_bytes}"),
+    }
+}
+
+/// A missing object where one must exist.
+pub fn no_such_key(action: &'static str, key: &str) -> StoreError {
+    StoreError::Refused {
+        action,
+        key: key.to_string(),
+        code: "NoSuchKey".into(),
+        detail: "the object does not exist".into(),
+    }
 }
 
 impl<S: LogoStore + ?Sized> LogoStore for std::sync::Arc<S> {
@@ -104,6 +158,46 @@ impl<S: LogoStore + ?Sized> LogoStore for std::sync::Arc<S> {
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).delete(key)
     }
+    fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Option<(Vec<u8>, ObjectHead)>, StoreError>> + Send {
+        (**self).get(key, max_bytes)
+    }
+    fn list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<ListPage, StoreError>> + Send {
+        (**self).list(prefix, after, limit)
+    }
+    fn replace_metadata(
+        &self,
+        key: &str,
+        metadata: BTreeMap<String, String>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).replace_metadata(key, metadata)
+    }
+}
+
+/// A page of `keys` (sorted, all under the prefix, after `after`) of at most `limit`.
+pub fn page_of<'a>(
+    keys: impl Iterator<Item = &'a str>,
+    prefix: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> ListPage {
+    let limit = limit.clamp(1, MAX_LIST_KEYS);
+    let mut keys: Vec<String> = keys
+        .filter(|k| k.starts_with(prefix) && after.is_none_or(|a| *k > a))
+        .map(str::to_string)
+        .collect();
+    keys.sort();
+    let next = (keys.len() > limit).then(|| keys[limit - 1].clone());
+    keys.truncate(limit);
+    ListPage { keys, next }
 }
 
 /// The in-memory twin, for tests: keeps objects and the order they were written in.
@@ -190,6 +284,62 @@ impl LogoStore for MemoryStore {
                 .lock()
                 .unwrap()
                 .insert(object.key.clone(), (object, Utc::now()));
+        });
+        std::future::ready(result)
+    }
+
+    fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Option<(Vec<u8>, ObjectHead)>, StoreError>> + Send {
+        let result = self.check("read", key).and_then(|()| {
+            let objects = self.objects.lock().unwrap();
+            let Some((o, at)) = objects.get(key) else {
+                return Ok(None);
+            };
+            if o.bytes.len() as u64 > max_bytes {
+                return Err(too_large(key, o.bytes.len() as u64, max_bytes));
+            }
+            let head = ObjectHead {
+                content_type: o.content_type.clone(),
+                cache_control: o.cache_control.clone(),
+                metadata: o.metadata.clone(),
+                last_modified: Some(*at),
+                size: o.bytes.len() as u64,
+            };
+            Ok(Some((o.bytes.clone(), head)))
+        });
+        std::future::ready(result)
+    }
+
+    fn list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<ListPage, StoreError>> + Send {
+        let result = self.check("list", prefix).map(|()| {
+            let objects = self.objects.lock().unwrap();
+            page_of(objects.keys().map(String::as_str), prefix, after, limit)
+        });
+        std::future::ready(result)
+    }
+
+    fn replace_metadata(
+        &self,
+        key: &str,
+        metadata: BTreeMap<String, String>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let result = self.check("write", key).and_then(|()| {
+            let mut objects = self.objects.lock().unwrap();
+            let (object, at) = objects
+                .get_mut(key)
+                .ok_or_else(|| no_such_key("update the metadata of", key))?;
+            object.metadata = metadata;
+            *at = Utc::now();
+            self.order.lock().unwrap().push(key.to_string());
+            Ok(())
         });
         std::future::ready(result)
     }

@@ -5,7 +5,11 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use logofill_core::store::{LogoStore, ObjectHead, StoreError, StoredObject};
+use std::collections::BTreeMap;
+
+use logofill_core::store::{
+    no_such_key, page_of, too_large, ListPage, LogoStore, ObjectHead, StoreError, StoredObject,
+};
 
 /// A folder as the bucket: `root/logos/acme/256.png` holds the bytes and
 /// `root/logos/acme/256.png.meta.json` what S3 would keep beside them. Writes go to a
@@ -94,6 +98,74 @@ impl FolderStore {
     }
 }
 
+impl FolderStore {
+    /// Every key under the folder that starts with `prefix` (the metadata files and
+    /// half-written temporary files are not keys).
+    fn keys_under(&self, prefix: &str) -> std::io::Result<Vec<String>> {
+        // Walk only the folders the prefix names, so a list of `refresh/due/` does not read
+        // `logos/`.
+        let dir_part = prefix.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let start = if dir_part.is_empty() {
+            self.root.clone()
+        } else {
+            match self.path_of(dir_part) {
+                Some(path) => path,
+                None => return Ok(Vec::new()),
+            }
+        };
+        let mut keys = Vec::new();
+        let mut pending = vec![start];
+        while let Some(dir) = pending.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let path = entry.path();
+                if entry.file_type()?.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                let Ok(relative) = path.strip_prefix(&self.root) else {
+                    continue;
+                };
+                let key = relative.to_string_lossy().replace('\\', "/");
+                if key.ends_with(META_SUFFIX) || key.contains(".tmp-") || !key.starts_with(prefix) {
+                    continue;
+                }
+                keys.push(key);
+            }
+        }
+        Ok(keys)
+    }
+
+    fn replace_metadata_now(
+        &self,
+        key: &str,
+        metadata: BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        let failed = |e: std::io::Error| StoreError::Unavailable {
+            action: "update the metadata of",
+            key: key.to_string(),
+            detail: e.to_string(),
+        };
+        let mut head = self
+            .head_now(key)
+            .map_err(failed)?
+            .ok_or_else(|| no_such_key("update the metadata of", key))?;
+        head.metadata = metadata;
+        head.last_modified = Some(Utc::now());
+        let path = self
+            .path_of(key)
+            .ok_or_else(|| no_such_key("update the metadata of", key))?;
+        let meta_path = PathBuf::from(format!("{}{META_SUFFIX}", path.display()));
+        let json = serde_json::to_string_pretty(&head).map_err(|e| failed(e.into()))?;
+        write_atomically(&meta_path, json.as_bytes()).map_err(failed)
+    }
+}
+
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = PathBuf::from(format!("{}.tmp-{}", path.display(), std::process::id()));
     std::fs::write(&tmp, bytes)?;
@@ -142,6 +214,55 @@ impl LogoStore for FolderStore {
             detail: e.to_string(),
         });
         std::future::ready(result)
+    }
+
+    fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Option<(Vec<u8>, ObjectHead)>, StoreError>> + Send {
+        let failed = |e: std::io::Error| StoreError::Unavailable {
+            action: "read",
+            key: key.to_string(),
+            detail: e.to_string(),
+        };
+        // The size is checked on the file before a byte of it is read.
+        let result = match (self.head_now(key), self.path_of(key)) {
+            (Err(e), _) => Err(failed(e)),
+            (Ok(None), _) | (_, None) => Ok(None),
+            (Ok(Some(_)), Some(path)) => match std::fs::metadata(&path) {
+                Ok(meta) if meta.len() > max_bytes => Err(too_large(key, meta.len(), max_bytes)),
+                Ok(_) => self.read(key).map_err(failed),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(failed(e)),
+            },
+        };
+        std::future::ready(result)
+    }
+
+    fn list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<ListPage, StoreError>> + Send {
+        let result = self
+            .keys_under(prefix)
+            .map(|keys| page_of(keys.iter().map(String::as_str), prefix, after, limit))
+            .map_err(|e| StoreError::Unavailable {
+                action: "list",
+                key: prefix.to_string(),
+                detail: e.to_string(),
+            });
+        std::future::ready(result)
+    }
+
+    fn replace_metadata(
+        &self,
+        key: &str,
+        metadata: BTreeMap<String, String>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        std::future::ready(self.replace_metadata_now(key, metadata))
     }
 }
 

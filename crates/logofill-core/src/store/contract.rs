@@ -4,11 +4,13 @@
 //! What the worker relies on: HEAD of a missing key is `Ok(None)`, not an error; a put is read
 //! back by HEAD with its content type, cache control, size and user metadata (names in lower
 //! case, values as written); a second put replaces the first whole, metadata included; a delete removes the object, and
-//! deleting a missing key is not an error.
+//! deleting a missing key is not an error. A get returns bytes and head, refuses an object over
+//! its byte limit by its size; a list pages keys under a prefix in key order; replacing the
+//! metadata keeps the bytes, content type and cache control, and is refused for a missing key.
 
 use std::collections::BTreeMap;
 
-use super::{LogoStore, StoredObject};
+use super::{LogoStore, StoreError, StoredObject};
 
 fn object(key: &str, bytes: &[u8], metadata: &[(&str, &str)]) -> StoredObject {
     StoredObject {
@@ -70,6 +72,72 @@ pub async fn run<S: LogoStore>(store: &S, prefix: &str) {
         None,
         "a put writes only its own key"
     );
+
+    let (bytes, head) = store.get(&key, 1024).await.expect("get").expect("present");
+    assert_eq!(bytes, second.bytes, "get returns the bytes written");
+    assert_eq!(head.metadata, second.metadata);
+    match store.get(&key, 4).await {
+        Err(StoreError::Refused { code, .. }) => assert_eq!(code, "TooLarge"),
+        other => panic!("an object over the limit is refused, got {other:?}"),
+    }
+    assert_eq!(store.get(&other, 1024).await.expect("get missing"), None);
+
+    let replaced = BTreeMap::from([
+        ("kind".to_string(), "placeholder".to_string()),
+        ("attempts".to_string(), "2".to_string()),
+    ]);
+    store
+        .replace_metadata(&key, replaced.clone())
+        .await
+        .expect("replace metadata");
+    let head = store.head(&key).await.expect("HEAD").expect("present");
+    assert_eq!(head.metadata, replaced, "the metadata is replaced whole");
+    assert_eq!(head.content_type, second.content_type, "content type kept");
+    assert_eq!(
+        head.cache_control, second.cache_control,
+        "cache control kept"
+    );
+    assert_eq!(head.size, second.bytes.len() as u64, "bytes kept");
+    match store.replace_metadata(&other, replaced).await {
+        Err(StoreError::Refused { code, .. }) => assert_eq!(code, "NoSuchKey"),
+        other => panic!("replacing the metadata of a missing key is refused, got {other:?}"),
+    }
+
+    let listed = format!("{prefix}refresh/due/");
+    for day in ["2026-01-03", "2026-01-01", "2026-01-02"] {
+        for id in ["b", "a"] {
+            store
+                .put(object(&format!("{listed}{day}/{id}"), b"", &[]))
+                .await
+                .expect("put an index key");
+        }
+    }
+    let first_page = store.list(&listed, None, 4).await.expect("list");
+    let names = |keys: &[String]| -> Vec<String> {
+        keys.iter().map(|k| k[listed.len()..].to_string()).collect()
+    };
+    assert_eq!(
+        names(&first_page.keys),
+        [
+            "2026-01-01/a",
+            "2026-01-01/b",
+            "2026-01-02/a",
+            "2026-01-02/b"
+        ],
+        "keys come in key order, at most the limit"
+    );
+    let after = first_page.next.as_deref().expect("more follow");
+    let second_page = store.list(&listed, Some(after), 4).await.expect("list");
+    assert_eq!(names(&second_page.keys), ["2026-01-03/a", "2026-01-03/b"]);
+    assert_eq!(second_page.next, None, "the last page says so");
+    let empty = store
+        .list(&format!("{prefix}nothing/"), None, 10)
+        .await
+        .expect("list");
+    assert!(empty.keys.is_empty() && empty.next.is_none());
+    for key in first_page.keys.iter().chain(&second_page.keys) {
+        store.delete(key).await.expect("delete an index key");
+    }
 
     store.delete(&key).await.expect("delete");
     assert_eq!(
