@@ -1,6 +1,6 @@
 //! The queue message contract, version 1.
 //!
-//! `{"v": 1, "company_id": "...", "reported_at": "RFC 3339", "origin": "report" | "backfill" | "replay"}`.
+//! `{"v": 1, "company_id": "...", "reported_at": "RFC 3339", "origin": "report" | "backfill" | "replay" | "refresh" | "operator"}`.
 //! Unknown fields are ignored so a newer producer can add fields without breaking an older
 //! worker; an unknown `v` or a body that does not parse is an error the worker must surface
 //! (the message goes to the dead-letter queue), never a silent drop.
@@ -20,6 +20,10 @@ pub enum Origin {
     Report,
     Backfill,
     Replay,
+    /// The scheduled refresh of a stored set that is due.
+    Refresh,
+    /// An operator's command (`logofill logo`).
+    Operator,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +137,30 @@ mod tests {
             r#"{"v":1,"company_id":"acme","reported_at":"2026-01-02T03:04:05.678Z","origin":"report"}"#
         );
         assert_eq!(QueueMessage::from_body(&body).unwrap(), m);
+    }
+
+    #[test]
+    fn reads_every_origin() {
+        for (name, origin) in [
+            ("report", Origin::Report),
+            ("backfill", Origin::Backfill),
+            ("replay", Origin::Replay),
+            ("refresh", Origin::Refresh),
+            ("operator", Origin::Operator),
+        ] {
+            let body = format!(
+                r#"{{"v":1,"company_id":"acme","reported_at":"2026-12-01T00:00:00Z","origin":"{name}"}}"#
+            );
+            let message = QueueMessage::from_body(&body).unwrap();
+            assert_eq!(message.origin, origin, "{name}");
+            assert!(message.to_body().contains(&format!(r#""origin":"{name}""#)));
+        }
+        let unknown =
+            r#"{"v":1,"company_id":"acme","reported_at":"2026-12-01T00:00:00Z","origin":"cron"}"#;
+        assert!(
+            QueueMessage::from_body(unknown).is_err(),
+            "an unknown origin is unreadable"
+        );
     }
 
     #[test]
