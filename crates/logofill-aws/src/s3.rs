@@ -114,22 +114,13 @@ impl S3Store {
             .send()
             .await
         {
-            Ok(out) => Ok(Some(ObjectHead {
-                content_type: out.content_type().unwrap_or_default().to_string(),
-                cache_control: out.cache_control().unwrap_or_default().to_string(),
-                metadata: out
-                    .metadata()
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                last_modified: out
-                    .last_modified()
-                    .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
-                size: out.content_length().unwrap_or(0).max(0) as u64,
-            })),
+            Ok(out) => Ok(Some(object_head(
+                out.content_type(),
+                out.cache_control(),
+                out.metadata(),
+                out.last_modified(),
+                out.content_length(),
+            ))),
             Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
             Err(e) => Err(store_error(
                 "read",
@@ -157,20 +148,16 @@ impl S3Store {
             .map_err(|e| store_error("write", &format!("s3://{}/{key}", self.bucket), e))
     }
 
+    /// One GET: the size is checked on `Content-Length` before the body is read, and the
+    /// body is read chunk by chunk and refused as soon as it passes `max_bytes`, so a length
+    /// the answer does not keep cannot make it read more.
     async fn get_now(
         &self,
         key: &str,
         max_bytes: u64,
     ) -> Result<Option<(Vec<u8>, ObjectHead)>, StoreError> {
         let location = format!("s3://{}/{key}", self.bucket);
-        // The head first: an object over the limit is refused by its size, no body is read.
-        let Some(head) = self.head_now(key).await? else {
-            return Ok(None);
-        };
-        if head.size > max_bytes {
-            return Err(too_large(&location, head.size, max_bytes));
-        }
-        let out = match self
+        let mut out = match self
             .client
             .get_object()
             .bucket(&self.bucket)
@@ -182,22 +169,32 @@ impl S3Store {
             Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => return Ok(None),
             Err(e) => return Err(store_error("read", &location, e)),
         };
-        // Replaced between the HEAD and the GET: the new length is checked again.
-        let length = out.content_length().unwrap_or(0).max(0) as u64;
-        if length > max_bytes {
-            return Err(too_large(&location, length, max_bytes));
+        let head = object_head(
+            out.content_type(),
+            out.cache_control(),
+            out.metadata(),
+            out.last_modified(),
+            out.content_length(),
+        );
+        if head.size > max_bytes {
+            return Err(too_large(&location, head.size, max_bytes));
         }
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| StoreError::Unavailable {
+        let mut bytes = Vec::with_capacity(head.size as usize);
+        while let Some(chunk) = out.body.next().await {
+            let chunk = chunk.map_err(|e| StoreError::Unavailable {
                 action: "read",
                 key: location.clone(),
                 detail: e.to_string(),
-            })?
-            .into_bytes()
-            .to_vec();
+            })?;
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err(too_large(
+                    &location,
+                    (bytes.len() + chunk.len()) as u64,
+                    max_bytes,
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         Ok(Some((bytes, head)))
     }
 
@@ -285,6 +282,31 @@ impl S3Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// What HEAD and GET say about an object, in the store port's terms (metadata names in lower
+/// case).
+fn object_head(
+    content_type: Option<&str>,
+    cache_control: Option<&str>,
+    metadata: Option<&std::collections::HashMap<String, String>>,
+    last_modified: Option<&aws_sdk_s3::primitives::DateTime>,
+    content_length: Option<i64>,
+) -> ObjectHead {
+    ObjectHead {
+        content_type: content_type.unwrap_or_default().to_string(),
+        cache_control: cache_control.unwrap_or_default().to_string(),
+        metadata: metadata
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        last_modified: last_modified
+            .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
+        size: content_length.unwrap_or(0).max(0) as u64,
     }
 }
 

@@ -40,6 +40,19 @@ pub struct StoredObject {
     pub metadata: BTreeMap<String, String>,
 }
 
+impl StoredObject {
+    /// What a HEAD of this object, written at `at`, says.
+    pub fn head(&self, at: DateTime<Utc>) -> ObjectHead {
+        ObjectHead {
+            content_type: self.content_type.clone(),
+            cache_control: self.cache_control.clone(),
+            metadata: self.metadata.clone(),
+            last_modified: Some(at),
+            size: self.bytes.len() as u64,
+        }
+    }
+}
+
 /// What a HEAD tells about an object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectHead {
@@ -266,13 +279,7 @@ impl LogoStore for MemoryStore {
                 .lock()
                 .unwrap()
                 .get(key)
-                .map(|(o, at)| ObjectHead {
-                    content_type: o.content_type.clone(),
-                    cache_control: o.cache_control.clone(),
-                    metadata: o.metadata.clone(),
-                    last_modified: Some(*at),
-                    size: o.bytes.len() as u64,
-                })
+                .map(|(o, at)| o.head(*at))
         });
         std::future::ready(result)
     }
@@ -301,14 +308,7 @@ impl LogoStore for MemoryStore {
             if o.bytes.len() as u64 > max_bytes {
                 return Err(too_large(key, o.bytes.len() as u64, max_bytes));
             }
-            let head = ObjectHead {
-                content_type: o.content_type.clone(),
-                cache_control: o.cache_control.clone(),
-                metadata: o.metadata.clone(),
-                last_modified: Some(*at),
-                size: o.bytes.len() as u64,
-            };
-            Ok(Some((o.bytes.clone(), head)))
+            Ok(Some((o.bytes.clone(), o.head(*at))))
         });
         std::future::ready(result)
     }

@@ -85,13 +85,7 @@ impl FolderStore {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let head = ObjectHead {
-            content_type: object.content_type.clone(),
-            cache_control: object.cache_control.clone(),
-            metadata: object.metadata.clone(),
-            last_modified: Some(Utc::now()),
-            size: object.bytes.len() as u64,
-        };
+        let head = object.head(Utc::now());
         let meta_path = PathBuf::from(format!("{}{META_SUFFIX}", path.display()));
         write_atomically(&path, &object.bytes)?;
         write_atomically(&meta_path, serde_json::to_string_pretty(&head)?.as_bytes())
@@ -139,6 +133,42 @@ impl FolderStore {
             }
         }
         Ok(keys)
+    }
+
+    /// The size is checked on the open file before a byte of it is read, and the read stops
+    /// one byte past the limit, so a file that grows meanwhile is refused too.
+    fn get_now(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<Option<(Vec<u8>, ObjectHead)>, StoreError> {
+        use std::io::Read as _;
+        let failed = |e: std::io::Error| StoreError::Unavailable {
+            action: "read",
+            key: key.to_string(),
+            detail: e.to_string(),
+        };
+        let (Some(head), Some(path)) = (self.head_now(key).map_err(failed)?, self.path_of(key))
+        else {
+            return Ok(None);
+        };
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(failed(e)),
+        };
+        let size = file.metadata().map_err(failed)?.len();
+        if size > max_bytes {
+            return Err(too_large(key, size, max_bytes));
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.take(max_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(failed)?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(too_large(key, bytes.len() as u64, max_bytes));
+        }
+        Ok(Some((bytes, head)))
     }
 
     fn replace_metadata_now(
@@ -221,23 +251,7 @@ impl LogoStore for FolderStore {
         key: &str,
         max_bytes: u64,
     ) -> impl Future<Output = Result<Option<(Vec<u8>, ObjectHead)>, StoreError>> + Send {
-        let failed = |e: std::io::Error| StoreError::Unavailable {
-            action: "read",
-            key: key.to_string(),
-            detail: e.to_string(),
-        };
-        // The size is checked on the file before a byte of it is read.
-        let result = match (self.head_now(key), self.path_of(key)) {
-            (Err(e), _) => Err(failed(e)),
-            (Ok(None), _) | (_, None) => Ok(None),
-            (Ok(Some(_)), Some(path)) => match std::fs::metadata(&path) {
-                Ok(meta) if meta.len() > max_bytes => Err(too_large(key, meta.len(), max_bytes)),
-                Ok(_) => self.read(key).map_err(failed),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(failed(e)),
-            },
-        };
-        std::future::ready(result)
+        std::future::ready(self.get_now(key, max_bytes))
     }
 
     fn list(
