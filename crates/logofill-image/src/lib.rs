@@ -32,7 +32,7 @@ pub use error::ImageError;
 pub use format::SourceFormat;
 pub use options::{PipelineLimits, PipelineOptions, TrimOptions, DEFAULT_SIZES};
 pub use pipeline::{
-    LogoKind, OutputFormat, Pipeline, Provenance, RenderedSet, SourceInfo, Variant,
+    LogoKind, OutputFormat, PerceptualHash, Pipeline, Provenance, RenderedSet, SourceInfo, Variant,
 };
 
 /// Version of the rendering pipeline, stored as `pipeline-version` metadata on every object.

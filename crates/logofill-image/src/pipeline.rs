@@ -111,23 +111,93 @@ pub struct RenderedSet {
 }
 
 impl RenderedSet {
-    /// Object metadata owned by the pipeline: `kind`, `source-sha256` (empty for placeholders)
-    /// and `pipeline-version`. The caller adds `source-url`.
+    /// Object metadata owned by the pipeline: `kind`, `pipeline-version`, `phash`, and for a
+    /// logo `source-sha256`, `source-format`, `source-width`, `source-height` and
+    /// `content-aspect`. The caller adds `source-url` and its own entries.
     pub fn metadata(&self) -> Vec<(&'static str, String)> {
-        let sha = self
-            .provenance
-            .source
-            .as_ref()
-            .map(|s| s.sha256.clone())
-            .unwrap_or_default();
-        vec![
+        let mut metadata = vec![
             ("kind", self.kind.as_str().to_string()),
-            ("source-sha256", sha),
             (
                 "pipeline-version",
                 self.provenance.pipeline_version.to_string(),
             ),
-        ]
+        ];
+        if let Some(source) = &self.provenance.source {
+            metadata.extend([
+                ("source-sha256", source.sha256.clone()),
+                ("source-format", source.format.as_str().to_string()),
+                ("source-width", source.width.to_string()),
+                ("source-height", source.height.to_string()),
+                (
+                    "content-aspect",
+                    format!("{:.2}", source.appearance.aspect()),
+                ),
+            ]);
+        }
+        if let Some(hash) = self.perceptual_hash() {
+            metadata.push(("phash", hash.to_hex()));
+        }
+        metadata
+    }
+
+    /// The perceptual hash of the largest PNG variant (`None` if the set has none).
+    pub fn perceptual_hash(&self) -> Option<PerceptualHash> {
+        let largest = self
+            .variants
+            .iter()
+            .filter(|v| v.format == OutputFormat::Png)
+            .max_by_key(|v| v.size)?;
+        PerceptualHash::of_png(&largest.bytes)
+    }
+}
+
+/// A 64-bit perceptual hash (DCT, of the image composited on white): two renders that a person
+/// would call the same logo differ in a few bits, whatever the encoder's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerceptualHash(u64);
+
+impl PerceptualHash {
+    /// Bits that may differ for two renders to count as the same logo: another size or format
+    /// of the same file, a new anti-aliasing or a colour shift of a few levels stays within
+    /// it (0 or 1 bit in the tests); another mark of the same colour and place does not (11).
+    pub const SAME_LOGO_DISTANCE: u32 = 4;
+
+    /// Hash a PNG this pipeline wrote (a bounded square: decoding it is cheap and safe).
+    pub fn of_png(png: &[u8]) -> Option<Self> {
+        let decoded = image::load_from_memory_with_format(png, image::ImageFormat::Png).ok()?;
+        let mut rgba = decoded.to_rgba8();
+        // Transparency reads as white, as on the page; the hasher would otherwise drop alpha
+        // and see whatever colour the transparent pixels happen to carry.
+        for pixel in rgba.pixels_mut() {
+            let [r, g, b, a] = pixel.0;
+            let blend = |c: u8| ((c as u32 * a as u32 + 255 * (255 - a as u32)) / 255) as u8;
+            pixel.0 = [blend(r), blend(g), blend(b), 255];
+        }
+        let hasher = image_hasher::HasherConfig::new()
+            .hash_size(8, 8)
+            .hash_alg(image_hasher::HashAlg::Mean)
+            .preproc_dct()
+            .to_hasher();
+        let hash = hasher.hash_image(&image::DynamicImage::ImageRgba8(rgba));
+        let bytes: [u8; 8] = hash.as_bytes().try_into().ok()?;
+        Some(PerceptualHash(u64::from_be_bytes(bytes)))
+    }
+
+    /// 16 lower-case hex digits, as stored in `phash` metadata.
+    pub fn to_hex(self) -> String {
+        format!("{:016x}", self.0)
+    }
+
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        (hex.len() == 16)
+            .then(|| u64::from_str_radix(hex, 16).ok())
+            .flatten()
+            .map(PerceptualHash)
+    }
+
+    /// Bits that differ.
+    pub fn distance(self, other: PerceptualHash) -> u32 {
+        (self.0 ^ other.0).count_ones()
     }
 }
 
