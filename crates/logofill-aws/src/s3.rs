@@ -337,6 +337,68 @@ impl LogoStore for S3Store {
     ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send {
         self.put_now(object)
     }
+    async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        let keys = &keys[..keys.len().min(logofill_core::store::MAX_LIST_KEYS)];
+        let Some(first) = keys.first() else {
+            return Ok(());
+        };
+        let objects = keys
+            .iter()
+            .map(|k| ObjectIdentifier::builder().key(k).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Refused {
+                action: "delete",
+                key: first.clone(),
+                code: "InvalidRequest".into(),
+                detail: e.to_string(),
+            })?;
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+            .map_err(|e| StoreError::Refused {
+                action: "delete",
+                key: first.clone(),
+                code: "InvalidRequest".into(),
+                detail: e.to_string(),
+            })?;
+        let out = self
+            .client
+            .delete_objects()
+            .bucket(&self.bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| store_error("delete", first, e))?;
+        // Quiet mode lists only the keys that were not removed.
+        match out.errors().first() {
+            None => Ok(()),
+            Some(failed) => {
+                let code = failed.code().unwrap_or("Unknown").to_string();
+                let key = failed.key().unwrap_or(first).to_string();
+                let detail = failed.message().unwrap_or_default().to_string();
+                let retryable = matches!(
+                    code.as_str(),
+                    "InternalError" | "ServiceUnavailable" | "SlowDown" | "RequestTimeout"
+                );
+                Err(if retryable {
+                    StoreError::Unavailable {
+                        action: "delete",
+                        key,
+                        detail: format!("{code}: {detail}"),
+                    }
+                } else {
+                    StoreError::Refused {
+                        action: "delete",
+                        key,
+                        code,
+                        detail,
+                    }
+                })
+            }
+        }
+    }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.client
             .delete_object()

@@ -57,7 +57,7 @@ impl SetTarget {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -67,7 +67,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Where the sets are: exactly one of the two.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
-struct Bucket {
+pub(crate) struct Bucket {
     /// The logo bucket on S3 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL as for every AWS
     /// client). Reading a set needs s3:GetObject on `logos/*` (and s3:ListBucket, so that a
     /// missing object is a 404 rather than a 403).
@@ -102,7 +102,7 @@ impl LogoArgs {
 }
 
 /// The bucket named on the command line.
-enum AnyStore {
+pub(crate) enum AnyStore {
     S3(S3Store),
     Folder(FolderStore),
 }
@@ -110,7 +110,7 @@ enum AnyStore {
 impl Bucket {
     /// The store and its name for messages (`s3://bucket` or the folder); an S3 bucket is
     /// checked first, since a HEAD in a missing bucket reads like a missing object.
-    async fn open(&self, sdk: &logofill_aws::SdkConfig) -> anyhow::Result<(AnyStore, String)> {
+    pub(crate) async fn open(&self, sdk: &logofill_aws::SdkConfig) -> anyhow::Result<(AnyStore, String)> {
         match (&self.bucket, &self.bucket_dir) {
             (Some(bucket), _) => {
                 let name = format!("s3://{bucket}");
@@ -202,7 +202,7 @@ async fn invalidate(
 }
 
 /// A store error with the bucket and the IAM action that reading needs.
-fn explain(bucket: &str, e: StoreError) -> anyhow::Error {
+pub(crate) fn explain(bucket: &str, e: StoreError) -> anyhow::Error {
     let hint = if e.is_retryable() {
         "the store may answer again: re-run in a minute"
     } else {

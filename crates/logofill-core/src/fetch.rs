@@ -36,6 +36,33 @@ impl Fetched {
     }
 }
 
+/// What a response said to identify its bytes: sent back on a refresh so an unchanged source
+/// answers `304 Not Modified` with no body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// `ETag`, sent back as `If-None-Match`.
+    pub etag: Option<String>,
+    /// `Last-Modified`, sent back as `If-Modified-Since`.
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    /// The validators of a response (its kept `etag` and `last-modified` headers).
+    pub fn of(fetched: &Fetched) -> Self {
+        Validators {
+            etag: fetched.header("etag").map(str::to_string),
+            last_modified: fetched.header("last-modified").map(str::to_string),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// The status of a conditional GET whose source has not changed.
+pub const NOT_MODIFIED: u16 = 304;
+
 /// Response headers kept in [`Fetched::headers`]; every other header is dropped as it arrives.
 pub const KEPT_HEADERS: [&str; 5] = [
     "cf-mitigated",
@@ -116,6 +143,19 @@ pub trait Fetcher: Send + Sync {
         url: &str,
         max_bytes: u64,
     ) -> impl Future<Output = Result<Fetched, FetchError>> + Send;
+
+    /// [`Fetcher::get_within`] sending `validators` back (`If-None-Match`,
+    /// `If-Modified-Since`): an unchanged source answers with status [`NOT_MODIFIED`] and an
+    /// empty body. An adapter that cannot send them makes a plain GET, which is always right.
+    fn get_conditional(
+        &self,
+        url: &str,
+        validators: &Validators,
+        limit: BodyLimit,
+    ) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
+        let _ = validators;
+        self.get_within(url, limit)
+    }
 }
 
 impl<F: Fetcher + ?Sized> Fetcher for std::sync::Arc<F> {
@@ -137,6 +177,15 @@ impl<F: Fetcher + ?Sized> Fetcher for std::sync::Arc<F> {
         max_bytes: u64,
     ) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
         (**self).get_page(url, max_bytes)
+    }
+
+    fn get_conditional(
+        &self,
+        url: &str,
+        validators: &Validators,
+        limit: BodyLimit,
+    ) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
+        (**self).get_conditional(url, validators, limit)
     }
 }
 
@@ -291,6 +340,34 @@ impl Fetcher for MemoryFetcher {
         max_bytes: u64,
     ) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
         std::future::ready(self.lookup(url, true, Some(BodyLimit::Prefix(max_bytes))))
+    }
+
+    /// As a server would: a stored answer whose `etag` equals the one sent, or whose
+    /// `last-modified` equals the one sent, is a 304 with no body.
+    fn get_conditional(
+        &self,
+        url: &str,
+        validators: &Validators,
+        limit: BodyLimit,
+    ) -> impl Future<Output = Result<Fetched, FetchError>> + Send {
+        let answer = self.lookup(url, false, Some(limit)).map(|fetched| {
+            let current = Validators::of(&fetched);
+            let same =
+                |ours: &Option<String>, theirs: &Option<String>| ours.is_some() && ours == theirs;
+            if same(&validators.etag, &current.etag)
+                || (validators.etag.is_none()
+                    && same(&validators.last_modified, &current.last_modified))
+            {
+                Fetched {
+                    status: NOT_MODIFIED,
+                    body: Vec::new(),
+                    ..fetched
+                }
+            } else {
+                fetched
+            }
+        });
+        std::future::ready(answer)
     }
 }
 

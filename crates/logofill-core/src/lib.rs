@@ -24,6 +24,7 @@ pub mod logo_set;
 pub mod message;
 pub mod metrics;
 pub mod queue;
+pub mod refresh;
 pub mod report;
 pub mod store;
 pub mod units;
@@ -31,7 +32,7 @@ pub mod units;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use company::{CompanyId, CompanyIdError};
 pub use dedup::RecentIds;
-pub use fetch::{FetchError, Fetched, Fetcher, MemoryFetcher};
+pub use fetch::{FetchError, Fetched, Fetcher, MemoryFetcher, Validators};
 pub use message::{MessageError, Origin, QueueMessage};
 pub use queue::{
     BoundQueue, EntryFailure, MemoryQueue, MemoryQueues, MessageQueue, OutgoingMessage, QueueError,

@@ -2,11 +2,91 @@
 //! (`logos/{id}/{size}.{png,webp}`), the set's facts from the sentinel's metadata (the largest
 //! PNG, written last, so its presence means the set is complete).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::company::CompanyId;
 use crate::store::{object_key, LogoStore, StoreError};
+
+/// The names of the sentinel's metadata entries (S3 user metadata, `x-amz-meta-*`). Every
+/// object of a set carries the pipeline's entries; the refresh entries are on the sentinel.
+pub mod meta {
+    /// `logo`, `placeholder` or `manual`.
+    pub const KIND: &str = "kind";
+    /// A placeholder's reason: `no-logo` or `blocked`.
+    pub const REASON: &str = "reason";
+    pub const SOURCE_URL: &str = "source-url";
+    pub const SOURCE_SHA256: &str = "source-sha256";
+    pub const SOURCE_FORMAT: &str = "source-format";
+    pub const SOURCE_WIDTH: &str = "source-width";
+    pub const SOURCE_HEIGHT: &str = "source-height";
+    /// Width over height of the visible mark, two decimals.
+    pub const CONTENT_ASPECT: &str = "content-aspect";
+    pub const PIPELINE_VERSION: &str = "pipeline-version";
+    /// The perceptual hash of the largest PNG, 16 hex digits.
+    pub const PHASH: &str = "phash";
+    /// When the set's images were written (RFC 3339). A metadata update keeps it; the object's
+    /// Last-Modified does not (S3 changes it on every copy).
+    pub const STORED_AT: &str = "stored-at";
+    /// When the set was last looked at by a worker (stored or re-checked), RFC 3339.
+    pub const CHECKED_AT: &str = "checked-at";
+    /// Looks for a logo that found none, since the placeholder was first stored.
+    pub const ATTEMPTS: &str = "attempts";
+    /// The day the set is filed under in the refresh index (`YYYY-MM-DD`); absent: not filed.
+    pub const REFRESH_DUE: &str = "refresh-due";
+    /// The source's validators, sent back on a refresh (`If-None-Match`, `If-Modified-Since`).
+    pub const SOURCE_ETAG: &str = "source-etag";
+    pub const SOURCE_LAST_MODIFIED: &str = "source-last-modified";
+    /// Sources an operator rejected for this company: comma-separated 16-hex-digit prefixes of
+    /// their sha256, newest last.
+    pub const REJECTED: &str = "rejected";
+    /// `true`: neither the worker nor a refresh replaces the set.
+    pub const PINNED: &str = "pinned";
+}
+
+/// Rejected sources kept per company; the oldest is forgotten first.
+pub const MAX_REJECTED: usize = 8;
+/// Digits of a rejected source's sha256 that are kept (64 bits: no accidental match).
+pub const REJECTED_PREFIX_LEN: usize = 16;
+
+/// The rejected source prefixes of a sentinel's metadata.
+pub fn rejected_of(metadata: &BTreeMap<String, String>) -> Vec<String> {
+    metadata
+        .get(meta::REJECTED)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|p| p.len() == REJECTED_PREFIX_LEN)
+                .map(str::to_ascii_lowercase)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `metadata` with `sha256` (a full hex digest) added to its rejected sources.
+pub fn with_rejected(metadata: &BTreeMap<String, String>, sha256: &str) -> Vec<String> {
+    let mut rejected = rejected_of(metadata);
+    let prefix: String = sha256
+        .chars()
+        .take(REJECTED_PREFIX_LEN)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    rejected.retain(|p| *p != prefix);
+    rejected.push(prefix);
+    let excess = rejected.len().saturating_sub(MAX_REJECTED);
+    rejected.drain(..excess);
+    rejected
+}
+
+/// Whether `sha256` (a full hex digest) is one of `rejected`.
+pub fn is_rejected(rejected: &[String], sha256: &str) -> bool {
+    sha256.len() >= REJECTED_PREFIX_LEN
+        && rejected
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&sha256[..REJECTED_PREFIX_LEN]))
+}
 
 /// The formats every set is stored in.
 pub const FORMATS: [&str; 2] = ["png", "webp"];
@@ -21,7 +101,7 @@ pub struct SetObject {
 }
 
 /// What is stored for one company.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SetView {
     pub company_id: String,
     /// `logo`, `placeholder` or `manual`, from the sentinel; `None` when no set is complete.
@@ -33,10 +113,27 @@ pub struct SetView {
     pub source_url: Option<String>,
     pub source_sha256: Option<String>,
     pub pipeline_version: Option<String>,
-    /// When the sentinel was written.
+    /// When the set's images were written (`stored-at`, else the sentinel's Last-Modified).
     pub stored_at: Option<DateTime<Utc>>,
+    /// When a worker last stored or re-checked the set.
+    pub checked_at: Option<DateTime<Utc>>,
     /// Neither the worker nor a refresh replaces a pinned set.
     pub pinned: bool,
+    /// What the source file was: `svg`, `png`, ... and its size in pixels.
+    pub source_format: Option<String>,
+    pub source_width: Option<u32>,
+    pub source_height: Option<u32>,
+    /// Width over height of the visible mark.
+    pub content_aspect: Option<f32>,
+    pub phash: Option<String>,
+    /// Looks for a logo that found none (placeholders).
+    pub attempts: u32,
+    /// The day the set is filed under in the refresh index.
+    pub refresh_due: Option<String>,
+    /// Sources rejected by an operator (sha256 prefixes).
+    pub rejected: Vec<String>,
+    /// The sentinel's whole metadata, as stored.
+    pub metadata: BTreeMap<String, String>,
     /// The objects present, smallest first.
     pub objects: Vec<SetObject>,
 }
@@ -72,7 +169,17 @@ pub async fn read_set<S: LogoStore>(
         source_sha256: None,
         pipeline_version: None,
         stored_at: None,
+        checked_at: None,
         pinned: false,
+        source_format: None,
+        source_width: None,
+        source_height: None,
+        content_aspect: None,
+        phash: None,
+        attempts: 0,
+        refresh_due: None,
+        rejected: Vec::new(),
+        metadata: BTreeMap::new(),
         objects: Vec::new(),
     };
     for size in sizes {
@@ -82,15 +189,34 @@ pub async fn read_set<S: LogoStore>(
                 continue;
             };
             if size == largest && format == "png" {
-                let meta = |name: &str| head.metadata.get(name).filter(|v| !v.is_empty()).cloned();
+                let value = |name: &str| head.metadata.get(name).filter(|v| !v.is_empty()).cloned();
                 view.complete = true;
-                view.kind = Some(meta("kind").unwrap_or_else(|| "logo".into()));
-                view.reason = meta("reason");
-                view.source_url = meta("source-url");
-                view.source_sha256 = meta("source-sha256");
-                view.pipeline_version = meta("pipeline-version");
-                view.pinned = meta("pinned").as_deref() == Some("true");
-                view.stored_at = head.last_modified;
+                let time = |name: &str| {
+                    value(name)
+                        .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
+                        .map(|t| t.with_timezone(&Utc))
+                };
+                view.kind = Some(value(meta::KIND).unwrap_or_else(|| "logo".into()));
+                view.reason = value(meta::REASON);
+                view.source_url = value(meta::SOURCE_URL);
+                view.source_sha256 = value(meta::SOURCE_SHA256);
+                view.pipeline_version = value(meta::PIPELINE_VERSION);
+                view.pinned = value(meta::PINNED).as_deref() == Some("true");
+                view.stored_at = time(meta::STORED_AT).or(head.last_modified);
+                view.checked_at = time(meta::CHECKED_AT);
+                view.source_format = value(meta::SOURCE_FORMAT);
+                view.source_width = value(meta::SOURCE_WIDTH).and_then(|v| v.parse().ok());
+                view.source_height = value(meta::SOURCE_HEIGHT).and_then(|v| v.parse().ok());
+                view.content_aspect = value(meta::CONTENT_ASPECT)
+                    .and_then(|v| v.parse().ok())
+                    .filter(|a: &f32| a.is_finite() && *a > 0.0);
+                view.phash = value(meta::PHASH);
+                view.attempts = value(meta::ATTEMPTS)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                view.refresh_due = value(meta::REFRESH_DUE);
+                view.rejected = rejected_of(&head.metadata);
+                view.metadata = head.metadata.clone();
             }
             view.objects.push(SetObject {
                 key,

@@ -512,7 +512,8 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
             .now_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         for chunk in fresh.chunks(MAX_BATCH_ENTRIES) {
-            let (sent, failed) = self.send_with_one_retry(chunk, &reported_at, origin).await;
+            let (sent, failed) =
+                send_company_messages(&self.queue, chunk, &reported_at, origin).await;
             {
                 let mut recent = self.recent.lock().expect("dedup cache lock");
                 let now = self.clock.monotonic();
@@ -525,70 +526,74 @@ impl<Q: MessageQueue, C: Clock> ReportService<Q, C> {
         }
         outcome
     }
+}
 
-    async fn send_with_one_retry(
-        &self,
-        chunk: &[CompanyId],
-        reported_at: &str,
-        origin: Origin,
-    ) -> (Vec<CompanyId>, Vec<(CompanyId, String)>) {
-        let fifo = self.queue.is_fifo();
-        let entries: Vec<OutgoingMessage> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, id)| OutgoingMessage {
-                group_id: fifo.then(|| id.to_string()),
-                dedup_id: fifo.then(|| id.to_string()),
-                ..OutgoingMessage::new(
-                    i.to_string(),
-                    QueueMessage::body_for(id, reported_at, origin),
-                )
-            })
-            .collect();
-        let mut pending = entries;
-        let mut last_reason: Vec<(String, String)> = Vec::new();
-        for attempt in 0..2 {
-            match self.queue.send_batch(&pending).await {
-                Ok(failures) => {
-                    last_reason = failures
-                        .iter()
-                        .map(|f| (f.entry_id.clone(), format!("{}: {}", f.code, f.message)))
-                        .collect();
-                    pending.retain(|e| failures.iter().any(|f| f.entry_id == e.entry_id));
-                }
-                Err(err) => {
-                    tracing::warn!(attempt, error = %err, "send_batch failed as a whole");
-                    last_reason = pending
-                        .iter()
-                        .map(|e| (e.entry_id.clone(), err.to_string()))
-                        .collect();
-                    if matches!(err, QueueError::Refused { .. }) {
-                        break;
-                    }
-                }
-            }
-            if pending.is_empty() {
-                break;
-            }
-        }
-        let mut sent = Vec::with_capacity(chunk.len());
-        let mut failed = Vec::new();
-        for (i, id) in chunk.iter().enumerate() {
-            let entry_id = i.to_string();
-            if pending.iter().any(|e| e.entry_id == entry_id) {
-                let reason = last_reason
+/// Send one message per company in `chunk` (at most [`MAX_BATCH_ENTRIES`]) in one batch, with
+/// `reported_at` and `origin`, retrying entries that failed once. On a FIFO queue the group
+/// and dedup ids are the company id. Returns what the queue accepted and what it would not
+/// take, with its reason.
+pub async fn send_company_messages<Q: MessageQueue>(
+    queue: &Q,
+    chunk: &[CompanyId],
+    reported_at: &str,
+    origin: Origin,
+) -> (Vec<CompanyId>, Vec<(CompanyId, String)>) {
+    let fifo = queue.is_fifo();
+    let entries: Vec<OutgoingMessage> = chunk
+        .iter()
+        .enumerate()
+        .map(|(i, id)| OutgoingMessage {
+            group_id: fifo.then(|| id.to_string()),
+            dedup_id: fifo.then(|| id.to_string()),
+            ..OutgoingMessage::new(
+                i.to_string(),
+                QueueMessage::body_for(id, reported_at, origin),
+            )
+        })
+        .collect();
+    let mut pending = entries;
+    let mut last_reason: Vec<(String, String)> = Vec::new();
+    for attempt in 0..2 {
+        match queue.send_batch(&pending).await {
+            Ok(failures) => {
+                last_reason = failures
                     .iter()
-                    .find(|(e, _)| *e == entry_id)
-                    .map(|(_, r)| r.clone())
-                    .unwrap_or_else(|| "not accepted".into());
-                tracing::warn!(company_id = %id, reason = %reason, "company id not enqueued");
-                failed.push((id.clone(), reason));
-            } else {
-                sent.push(id.clone());
+                    .map(|f| (f.entry_id.clone(), format!("{}: {}", f.code, f.message)))
+                    .collect();
+                pending.retain(|e| failures.iter().any(|f| f.entry_id == e.entry_id));
+            }
+            Err(err) => {
+                tracing::warn!(attempt, error = %err, "send_batch failed as a whole");
+                last_reason = pending
+                    .iter()
+                    .map(|e| (e.entry_id.clone(), err.to_string()))
+                    .collect();
+                if matches!(err, QueueError::Refused { .. }) {
+                    break;
+                }
             }
         }
-        (sent, failed)
+        if pending.is_empty() {
+            break;
+        }
     }
+    let mut sent = Vec::with_capacity(chunk.len());
+    let mut failed = Vec::new();
+    for (i, id) in chunk.iter().enumerate() {
+        let entry_id = i.to_string();
+        if pending.iter().any(|e| e.entry_id == entry_id) {
+            let reason = last_reason
+                .iter()
+                .find(|(e, _)| *e == entry_id)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_else(|| "not accepted".into());
+            tracing::warn!(company_id = %id, reason = %reason, "company id not enqueued");
+            failed.push((id.clone(), reason));
+        } else {
+            sent.push(id.clone());
+        }
+    }
+    (sent, failed)
 }
 
 /// The report path, also under an API Gateway stage prefix (`/prod/logo-misses`).

@@ -136,6 +136,16 @@ pub trait LogoStore: Send + Sync {
         key: &str,
         metadata: BTreeMap<String, String>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Remove at most [`MAX_LIST_KEYS`] objects (S3: one `DeleteObjects` request); keys that
+    /// are not there are not an error. The first key that could not be removed is the error.
+    fn delete_many(&self, keys: &[String]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            for key in keys.iter().take(MAX_LIST_KEYS) {
+                self.delete(key).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// An object larger than a caller's `max_bytes`: refused, naming the key and the limit.
@@ -192,6 +202,9 @@ impl<S: LogoStore + ?Sized> LogoStore for std::sync::Arc<S> {
         metadata: BTreeMap<String, String>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).replace_metadata(key, metadata)
+    }
+    fn delete_many(&self, keys: &[String]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).delete_many(keys)
     }
 }
 

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use logofill_core::company::shown;
-use logofill_core::fetch::{BodyLimit, FetchError, Fetched, Fetcher};
+use logofill_core::fetch::{BodyLimit, FetchError, Fetched, Fetcher, Validators, NOT_MODIFIED};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::time::Instant;
 use url::{Host, Url};
@@ -288,6 +288,7 @@ impl GuardedFetcher {
         raw: &str,
         wanted: Option<BodyLimit>,
         any_status: bool,
+        validators: Option<&Validators>,
     ) -> Result<Fetched, FetchError> {
         let own = self.options.max_body_bytes;
         let (limit, prefix) = match wanted {
@@ -303,14 +304,33 @@ impl GuardedFetcher {
             if remaining.is_zero() {
                 return Err(timeout(&url, self.options.total_timeout));
             }
-            let response = self
-                .client
-                .get(url.clone())
-                .timeout(remaining)
-                .send()
-                .await
-                .map_err(|e| self.map_error(&url, e))?;
+            let mut request = self.client.get(url.clone()).timeout(remaining);
+            if let Some(validators) = validators {
+                // Values a server sent us, kept within MAX_KEPT_HEADER_BYTES; one that is not
+                // a valid header value is left out (the GET is then unconditional).
+                let valid = |v: &Option<String>| {
+                    v.as_deref()
+                        .and_then(|v| reqwest::header::HeaderValue::from_str(v).ok())
+                };
+                if let Some(etag) = valid(&validators.etag) {
+                    request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+                }
+                if let Some(since) = valid(&validators.last_modified) {
+                    request = request.header(reqwest::header::IF_MODIFIED_SINCE, since);
+                }
+            }
+            let response = request.send().await.map_err(|e| self.map_error(&url, e))?;
             let status = response.status();
+            if status.as_u16() == NOT_MODIFIED && validators.is_some() {
+                return Ok(Fetched {
+                    final_url: url.to_string(),
+                    status: NOT_MODIFIED,
+                    content_type: None,
+                    body: Vec::new(),
+                    truncated: false,
+                    headers: kept_headers(response.headers()),
+                });
+            }
             if status.is_redirection() {
                 if let Some(location) = response.headers().get(reqwest::header::LOCATION) {
                     if hops >= self.options.max_redirects {
@@ -456,7 +476,7 @@ impl Fetcher for GuardedFetcher {
         &self,
         url: &str,
     ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send {
-        self.fetch(url, None, false)
+        self.fetch(url, None, false, None)
     }
 
     fn get_within(
@@ -464,7 +484,7 @@ impl Fetcher for GuardedFetcher {
         url: &str,
         limit: BodyLimit,
     ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send {
-        self.fetch(url, Some(limit), false)
+        self.fetch(url, Some(limit), false, None)
     }
 
     fn get_page(
@@ -472,6 +492,15 @@ impl Fetcher for GuardedFetcher {
         url: &str,
         max_bytes: u64,
     ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send {
-        self.fetch(url, Some(BodyLimit::Prefix(max_bytes)), true)
+        self.fetch(url, Some(BodyLimit::Prefix(max_bytes)), true, None)
+    }
+
+    fn get_conditional(
+        &self,
+        url: &str,
+        validators: &Validators,
+        limit: BodyLimit,
+    ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send {
+        self.fetch(url, Some(limit), false, Some(validators))
     }
 }

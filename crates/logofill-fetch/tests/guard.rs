@@ -841,6 +841,55 @@ async fn the_user_agent_names_logofill() {
     );
 }
 
+/// A refresh sends the stored validators back; the server's 304 is an answer with no body,
+/// not an error, and a changed source is a whole 200 as usual.
+#[tokio::test]
+async fn a_conditional_get_sends_the_validators_and_reads_a_304_as_unchanged() {
+    let server = RawServer::start(|mut stream, _| async move {
+        stream
+            .write_all(b"HTTP/1.1 304 Not Modified\r\netag: \"v1\"\r\nconnection: close\r\n\r\n")
+            .await
+    })
+    .await;
+    let validators = logofill_core::Validators {
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("Tue, 01 Dec 2026 10:00:00 GMT".into()),
+    };
+    let url = server.url("/logo.svg");
+    let fetched = opted_in()
+        .get_conditional(&url, &validators, BodyLimit::Whole(1024))
+        .await
+        .unwrap();
+    assert_eq!(fetched.status, 304);
+    assert!(fetched.body.is_empty());
+    let head = server.heads.lock().unwrap()[0].to_ascii_lowercase();
+    assert!(head.contains("if-none-match: \"v1\"\r\n"), "{head}");
+    assert!(
+        head.contains("if-modified-since: tue, 01 dec 2026 10:00:00 gmt\r\n"),
+        "{head}"
+    );
+    // A plain GET of the same URL still calls a 304 what it is for a GET without validators.
+    let plain = opted_in().get(&url).await;
+    assert!(
+        matches!(plain, Err(FetchError::Status { status: 304, .. })),
+        "{plain:?}"
+    );
+
+    let changed = RawServer::start(|mut stream, _| async move {
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\netag: \"v2\"\r\ncontent-length: 3\r\nconnection: close\r\n\r\nnew")
+            .await
+    })
+    .await;
+    let fetched = opted_in()
+        .get_conditional(&changed.url("/logo.svg"), &validators, BodyLimit::Whole(2))
+        .await;
+    assert!(
+        matches!(fetched, Err(FetchError::TooLarge { limit_bytes: 2, .. })),
+        "the limit holds for a changed source: {fetched:?}"
+    );
+}
+
 // ---- bytes ----------------------------------------------------------------------------------
 
 #[tokio::test]

@@ -135,9 +135,27 @@ pub async fn run<S: LogoStore>(store: &S, prefix: &str) {
         .await
         .expect("list");
     assert!(empty.keys.is_empty() && empty.next.is_none());
-    for key in first_page.keys.iter().chain(&second_page.keys) {
-        store.delete(key).await.expect("delete an index key");
-    }
+    let mut listed_keys: Vec<String> = first_page
+        .keys
+        .iter()
+        .chain(&second_page.keys)
+        .cloned()
+        .collect();
+    listed_keys.push(format!("{listed}2026-01-09/never-stored"));
+    store
+        .delete_many(&listed_keys)
+        .await
+        .expect("delete many, one of them absent");
+    assert!(
+        store
+            .list(&listed, None, 10)
+            .await
+            .expect("list")
+            .keys
+            .is_empty(),
+        "delete_many removed every key"
+    );
+    store.delete_many(&[]).await.expect("delete nothing");
 
     store.delete(&key).await.expect("delete");
     assert_eq!(
