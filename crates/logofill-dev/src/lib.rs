@@ -14,11 +14,13 @@
 //!   pointing at another local port is refused like any other blocked address.
 //!
 //! Modules by job: [`server`] (start, stop, the worker loop), `routes` (what the server
-//! answers), `demo` (the postings page), [`sample`] (the sample companies and their sites), and
-//! the one-machine adapter [`folder_store`] (the bucket as a folder).
+//! answers), `demo` (the postings page), [`sample`] (the sample companies and their sites),
+//! [`review`] (the review page of the stored sets, also `logofill review`'s), and the
+//! one-machine adapter [`folder_store`] (the bucket as a folder).
 
 mod demo;
 pub mod folder_store;
+pub mod review;
 mod routes;
 pub mod sample;
 pub mod server;

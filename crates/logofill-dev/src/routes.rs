@@ -1,5 +1,6 @@
 //! The dev server's routes: the report endpoint (the Lambda's service on the local queue),
-//! the queue's view, the bucket served as the CDN serves it, the sample sites and the snippet.
+//! the queue's view, the review page of the bucket, the bucket served as the CDN serves it, the
+//! sample sites and the snippet.
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use axum::{Json, Router};
 use logofill_core::report::{BodySize, HttpRequest, ReportBody};
 
 use crate::demo::{demo_page, postings_page};
+use crate::review::{self, FixTarget, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::server::AppState;
 use crate::server::{DEAD_LETTER_QUEUE, WORK_QUEUE};
 use crate::{sample, SNIPPET};
@@ -24,6 +26,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/postings", get(postings_page))
         .route("/logofill.js", get(snippet))
         .route("/dev/queue", get(show_queue))
+        .route("/dev/review", get(review_page))
         .route("/logos/{*key}", get(logo))
         .route("/sample-sites/{*path}", get(sample_site))
         .fallback(report)
@@ -141,6 +144,52 @@ async fn show_queue(State(state): State<Arc<AppState>>) -> Json<QueueSnapshot> {
     })
 }
 
+/// `GET /dev/review[?limit=N]`: the review page of the bucket folder, its commands written for
+/// `--bucket-dir` of that folder and the worker's sizes.
+async fn review_page(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    let limit = match review_limit(uri.query()) {
+        Ok(limit) => limit,
+        Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
+    };
+    let store = Arc::new(state.store.clone());
+    let sizes = logofill_image::DEFAULT_SIZES;
+    match review::collect(store, &sizes, limit, chrono::Utc::now()).await {
+        Ok(sets) => {
+            let target = FixTarget::BucketDir(state.store.root().to_path_buf());
+            (
+                [
+                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                review::render_html(&sets, &target),
+            )
+                .into_response()
+        }
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("bucket folder: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+/// The `limit` of a review query: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
+fn review_limit(query: Option<&str>) -> Result<usize, String> {
+    let Some(value) = query
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("limit="))
+    else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    match value.parse::<usize>() {
+        Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
+        _ => Err(format!(
+            "limit={value:?}: give a number of companies from 1 to {MAX_LIMIT}"
+        )),
+    }
+}
+
 async fn logo(State(state): State<Arc<AppState>>, UrlPath(key): UrlPath<String>) -> Response {
     match state.store.read(&format!("logos/{key}")) {
         Ok(Some((bytes, head))) => {
@@ -199,4 +248,98 @@ async fn snippet() -> Response {
         SNIPPET,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use logofill_core::store::{LogoStore, StoredObject};
+
+    use super::review_limit;
+    use crate::review::{DEFAULT_LIMIT, MAX_LIMIT};
+    use crate::{start, DevOptions, FolderStore};
+
+    #[test]
+    fn a_review_limit_is_a_number_of_companies_within_bounds() {
+        assert_eq!(review_limit(None), Ok(DEFAULT_LIMIT));
+        assert_eq!(review_limit(Some("x=1")), Ok(DEFAULT_LIMIT));
+        assert_eq!(review_limit(Some("x=1&limit=5")), Ok(5));
+        assert_eq!(
+            review_limit(Some(&format!("limit={MAX_LIMIT}"))),
+            Ok(MAX_LIMIT)
+        );
+        for bad in ["limit=0", "limit=-1", "limit=ten", "limit=", "limit=10001"] {
+            assert!(review_limit(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dev_review_serves_the_page_of_the_bucket_folder() {
+        let bucket = std::env::temp_dir().join(format!(
+            "logofill-dev-review-{}-{}",
+            std::process::id(),
+            logofill_testkit::free_port()
+        ));
+        let store = FolderStore::new(&bucket);
+        for company in ["acme", "globex"] {
+            for size in [64, 128, 256] {
+                for format in ["webp", "png"] {
+                    let mut metadata = std::collections::BTreeMap::new();
+                    if size == 256 && format == "png" {
+                        metadata.insert("kind".to_string(), "placeholder".to_string());
+                        metadata.insert("reason".to_string(), "blocked".to_string());
+                    }
+                    store
+                        .put(StoredObject {
+                            key: format!("logos/{company}/{size}.{format}"),
+                            bytes: b"\x89PNG\r\n\x1a\nnot really".to_vec(),
+                            content_type: format!("image/{format}"),
+                            cache_control: "public, max-age=86400".into(),
+                            metadata,
+                        })
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        let dev = start(DevOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            bucket_dir: bucket.clone(),
+            companies: Some(String::new()),
+            ..DevOptions::default()
+        })
+        .await
+        .unwrap();
+        let client = reqwest::Client::new();
+        let get = |query: &str| {
+            client
+                .get(format!("{}/dev/review{query}", dev.origin))
+                .send()
+        };
+
+        let page = get("").await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+        let page = page.text().await.unwrap();
+        assert_eq!(page.matches("<article ").count(), 2);
+        assert!(page.contains("data-flags=\"blocked\""));
+        let command = format!(
+            "logofill logo set --company acme --url URL --bucket-dir {}",
+            bucket.display()
+        );
+        assert!(page.contains(&command), "{page}");
+        assert!(!page.contains("id=\"limit-note\""));
+
+        let cut = get("?limit=1").await.unwrap().text().await.unwrap();
+        assert_eq!(cut.matches("<article ").count(), 1);
+        assert!(cut.contains("id=\"limit-note\""));
+
+        let refused = get("?limit=0").await.unwrap();
+        assert_eq!(refused.status(), 400);
+        assert!(refused.text().await.unwrap().contains("from 1 to"));
+
+        dev.stop().await.unwrap();
+        std::fs::remove_dir_all(bucket).ok();
+    }
 }
