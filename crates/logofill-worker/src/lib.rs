@@ -10,6 +10,7 @@ pub mod batch;
 pub mod budget;
 pub mod config;
 pub mod outcome;
+pub mod refresh_job;
 pub mod service;
 pub mod shared_source;
 pub mod wiring;
