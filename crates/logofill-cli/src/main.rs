@@ -16,6 +16,7 @@ mod output;
 mod placeholder;
 mod process;
 mod replay;
+mod review;
 mod terminal;
 
 /// Fill in missing company logos: run the system locally, render logos, enqueue companies,
@@ -35,6 +36,7 @@ enum Command {
     Enqueue(enqueue::EnqueueArgs),
     Replay(replay::ReplayArgs),
     Logo(logo::LogoArgs),
+    Review(review::ReviewArgs),
 }
 
 impl Command {
@@ -46,6 +48,7 @@ impl Command {
             Command::Placeholder(args) => args.run(),
             Command::Replay(args) => args.run(),
             Command::Logo(args) => args.run(),
+            Command::Review(args) => args.run(),
         }
     }
 }
