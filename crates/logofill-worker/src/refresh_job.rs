@@ -25,7 +25,9 @@ use logofill_core::config::{parse_log_level, ConfigError, Env, EnvVar};
 use logofill_core::logo_set::meta;
 use logofill_core::metrics::{emf_line, Unit};
 use logofill_core::queue::{EntryFailure, MessageQueue, OutgoingMessage, QueueError};
-use logofill_core::refresh::{parse_day, refile, RefreshPolicy, RunOptions, RunReport, SetState};
+use logofill_core::refresh::{
+    parse_day, parse_due_key, refile, RefreshPolicy, RunOptions, RunReport, SetState, DUE_PREFIX,
+};
 use logofill_core::store::{LogoStore, StoreError, LOGO_PREFIX, MAX_LIST_KEYS};
 use logofill_core::CompanyId;
 use serde::Serialize;
@@ -252,6 +254,103 @@ impl<Q: MessageQueue> MessageQueue for NotingQueue<Q> {
         }
         result
     }
+}
+
+/// Most index keys [`due_counts`] reads by default, and at most.
+pub const DEFAULT_DUE_KEYS: u64 = 100_000;
+pub const MAX_DUE_KEYS: u64 = 10_000_000;
+/// Days before today that [`due_counts`] counts one by one; older ones are counted together.
+pub const DUE_DAYS_BACK: u64 = 366;
+
+/// How many sets the index holds per day, up to a day: what a run would send, and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DueCounts {
+    pub today: NaiveDate,
+    /// The last day counted (today and the days after it that were asked for).
+    pub through: NaiveDate,
+    /// Sets per day, from [`DUE_DAYS_BACK`] days before today to `through`.
+    pub days: BTreeMap<NaiveDate, u64>,
+    /// Sets due on or before today: what a run today sends.
+    pub due: u64,
+    /// Sets due after today, up to `through`.
+    pub upcoming: u64,
+    /// Sets due more than [`DUE_DAYS_BACK`] days ago (in `due`, not in `days`).
+    pub older: u64,
+    /// The first day filed.
+    pub oldest: Option<NaiveDate>,
+    /// Keys under the prefix that the index never writes.
+    pub malformed: u64,
+    pub keys_read: u64,
+    pub list_requests: u64,
+    /// `max_keys` was reached before `through`: the counts are a lower bound.
+    pub truncated: bool,
+}
+
+/// Count the index, read-only, in key order: every day up to `today` plus `days_after`,
+/// reading at most `max_keys` keys (one LIST per 1,000).
+pub async fn due_counts<S: LogoStore>(
+    store: &S,
+    today: NaiveDate,
+    days_after: u64,
+    max_keys: u64,
+) -> Result<DueCounts, StoreError> {
+    let through = today
+        .checked_add_days(chrono::Days::new(days_after))
+        .unwrap_or(today);
+    let first_counted = today
+        .checked_sub_days(chrono::Days::new(DUE_DAYS_BACK))
+        .unwrap_or(NaiveDate::MIN);
+    let mut counts = DueCounts {
+        today,
+        through,
+        days: BTreeMap::new(),
+        due: 0,
+        upcoming: 0,
+        older: 0,
+        oldest: None,
+        malformed: 0,
+        keys_read: 0,
+        list_requests: 0,
+        truncated: false,
+    };
+    let mut after: Option<String> = None;
+    'pages: loop {
+        let left = max_keys.saturating_sub(counts.keys_read);
+        if left == 0 {
+            counts.truncated = true;
+            break;
+        }
+        let limit = (left as usize).min(MAX_LIST_KEYS);
+        let page = store.list(DUE_PREFIX, after.as_deref(), limit).await?;
+        counts.list_requests += 1;
+        for key in &page.keys {
+            let Some((day, _)) = parse_due_key(key) else {
+                counts.keys_read += 1;
+                counts.malformed += 1;
+                continue;
+            };
+            if day > through {
+                break 'pages;
+            }
+            counts.keys_read += 1;
+            counts.oldest.get_or_insert(day);
+            if day <= today {
+                counts.due += 1;
+            } else {
+                counts.upcoming += 1;
+            }
+            if day < first_counted {
+                counts.older += 1;
+            } else {
+                *counts.days.entry(day).or_default() += 1;
+            }
+        }
+        after = page.keys.last().cloned();
+        if page.next.is_none() {
+            break;
+        }
+    }
+    Ok(counts)
 }
 
 /// Sets seeded at once.
@@ -561,7 +660,7 @@ mod tests {
     use std::collections::HashMap;
 
     use logofill_core::queue::MemoryQueue;
-    use logofill_core::refresh::{due_key, DUE_PREFIX};
+    use logofill_core::refresh::due_key;
     use logofill_core::store::{MemoryStore, StoredObject};
 
     use super::*;
@@ -1043,5 +1142,57 @@ mod tests {
         assert!(err
             .to_string()
             .starts_with("seeding stopped after 0 sets filed"));
+    }
+
+    #[test]
+    fn due_counts_read_the_index_per_day_up_to_the_window_and_no_further() {
+        let store = MemoryStore::new();
+        let today = day("2026-12-02");
+        for (d, n) in [
+            ("2024-01-01", 2),
+            ("2026-11-30", 3),
+            ("2026-12-02", 4),
+            ("2026-12-05", 5),
+            ("2026-12-20", 6),
+        ] {
+            for i in 0..n {
+                let company = CompanyId::parse(&format!("c{d}-{i}")).unwrap();
+                block(refile(&store, &company, None, Some(day(d)))).unwrap();
+            }
+        }
+        block(store.put(StoredObject {
+            key: "refresh/due/2026-00-01/x".into(),
+            bytes: Vec::new(),
+            content_type: String::new(),
+            cache_control: String::new(),
+            metadata: BTreeMap::new(),
+        }))
+        .unwrap();
+        let counts = block(due_counts(&store, today, 7, DEFAULT_DUE_KEYS)).unwrap();
+        assert_eq!(counts.due, 9);
+        assert_eq!(counts.upcoming, 5);
+        assert_eq!(counts.older, 2);
+        assert_eq!(counts.oldest, Some(day("2024-01-01")));
+        assert_eq!(counts.malformed, 1);
+        assert_eq!(counts.through, day("2026-12-09"));
+        assert_eq!(
+            counts.days.into_iter().collect::<Vec<_>>(),
+            [
+                (day("2026-11-30"), 3),
+                (day("2026-12-02"), 4),
+                (day("2026-12-05"), 5)
+            ]
+        );
+        assert!(!counts.truncated);
+        assert_eq!(
+            counts.keys_read, 15,
+            "read up to the first key past the window"
+        );
+
+        let cut = block(due_counts(&store, today, 30, 10)).unwrap();
+        assert!(cut.truncated);
+        assert_eq!(cut.keys_read, 10);
+        assert_eq!(cut.list_requests, 1, "the last page asks for what is left");
+        assert_eq!(cut.due, 9);
     }
 }
