@@ -618,15 +618,17 @@ fn card(page: &mut String, set: &ReviewedSet, review: &Review, target: &FixTarge
         let short: String = sha.chars().take(16).collect();
         fact("source sha256", format!("<code>{}</code>", html(&short)));
     }
-    page.push_str("</dl>\n<pre class=\"fix\">");
-    let commands = fix_commands(set, target, &review.sizes);
-    for (i, command) in commands.iter().enumerate() {
-        if i > 0 {
-            page.push('\n');
-        }
-        let _ = write!(page, "<code>{}</code>", html(command));
+    // One line per command; a line wraps only between words (each word is a nowrap span), so
+    // `--bucket-dir` never breaks at its hyphen, and copying gives the command as printed.
+    page.push_str("</dl>\n<div class=\"fix\">");
+    for command in fix_commands(set, target, &review.sizes) {
+        let words: Vec<String> = command
+            .split(' ')
+            .map(|word| format!("<span>{}</span>", html(word)))
+            .collect();
+        let _ = write!(page, "<code>{}</code>", words.join(" "));
     }
-    page.push_str("</pre></div>\n</article>\n");
+    page.push_str("</div></div>\n</article>\n");
 }
 
 /// How long ago `at` was, in the largest unit that keeps it a whole number worth reading.
@@ -724,7 +726,9 @@ dt { color: #666; }
 dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 code { font-family: ui-monospace, monospace; font-size: 12px; }
 .url { unicode-bidi: isolate; direction: ltr; }
-.fix { margin: 0; padding: 4px 6px; background: #f6f6f8; border-radius: 4px; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 11px; }
+.fix { padding: 4px 6px; background: #f6f6f8; border-radius: 4px; }
+.fix code { display: block; font-size: 11px; padding-left: 2em; text-indent: -2em; }
+.fix span { white-space: nowrap; }
 .empty { grid-column: 1 / -1; color: #555; }
 "#;
 
@@ -1169,7 +1173,10 @@ mod tests {
         assert_eq!(page.matches("<img ").count(), 2);
         assert_eq!(page.matches("<img src=\"data:image/png;base64,").count(), 2);
         // A folder with a quote is one shell word, escaped for HTML.
-        assert!(page.contains("--bucket-dir &#39;/tmp/it&#39;\\&#39;&#39;s &lt;here&gt;&#39;"));
+        let words = page.replace("<span>", "").replace("</span>", "");
+        assert!(
+            words.contains("--bucket-dir &#39;/tmp/it&#39;\\&#39;&#39;s &lt;here&gt;&#39;</code>")
+        );
         // A stored-at that is not a time falls back to the object's time, never shown raw.
         assert!(!page.contains("not a time"));
     }
@@ -1212,9 +1219,11 @@ mod tests {
             "logofill logo refresh --company half --bucket my-logos --sizes 64,128"
         );
         let page = render_html(&review, &s3);
-        assert!(
-            page.contains("<code>logofill logo unpin --company pinned --bucket my-logos</code>")
-        );
+        assert!(page.contains(
+            "<code><span>logofill</span> <span>logo</span> <span>unpin</span> \
+             <span>--company</span> <span>pinned</span> <span>--bucket</span> \
+             <span>my-logos</span></code>"
+        ));
         assert!(page.contains("data-flags=\"shared-source\""));
         assert!(
             page.contains("data-kind=\"none\""),

@@ -322,13 +322,14 @@ mod tests {
         assert_eq!(page.status(), 200);
         assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
         let page = page.text().await.unwrap();
+        let words = page.replace("<span>", "").replace("</span>", "");
         assert_eq!(page.matches("<article ").count(), 2);
         assert!(page.contains("data-flags=\"blocked\""));
         let command = format!(
             "logofill logo set --company acme --url URL --bucket-dir {}",
             bucket.display()
         );
-        assert!(page.contains(&command), "{page}");
+        assert!(words.contains(&command), "{page}");
         assert!(!page.contains("id=\"limit-note\""));
 
         let cut = get("?limit=1").await.unwrap().text().await.unwrap();
