@@ -67,13 +67,17 @@ fn grant_for(e: &StoreError) -> &'static str {
 
 /// A store error with the bucket, the key (in the error) and the IAM action to grant.
 fn explain_store(bucket: &str, e: &StoreError) -> anyhow::Error {
-    if e.is_retryable() {
-        anyhow!("{bucket}: {e}; the store may answer again: re-run in a minute")
-    } else {
-        anyhow!(
-            "{bucket}: {e}; grant {} to the credentials in use",
-            grant_for(e)
-        )
+    let grant = grant_for(e);
+    match e {
+        StoreError::Unavailable { .. } => {
+            anyhow!("{bucket}: {e}; the store may answer again: re-run in a minute")
+        }
+        StoreError::Refused { code, .. } if code == "NoSuchBucket" => anyhow!(
+            "{bucket}: {e}; check the bucket name and the region (the credentials in use need {grant})"
+        ),
+        StoreError::Refused { .. } => {
+            anyhow!("{bucket}: {e}; grant {grant} to the credentials in use")
+        }
     }
 }
 
