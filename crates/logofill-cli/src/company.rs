@@ -7,15 +7,44 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
+use logofill_aws::S3Directory;
+use logofill_core::store::LogoStore;
 use logofill_core::CompanyId;
 use logofill_dev::FolderStore;
-use logofill_worker::wiring::{directory, fetcher, renderer, service_options};
-use logofill_worker::{DirectorySource, LogoWorker, Outcome, WorkerSettings};
+use logofill_fetch::GuardedFetcher;
+use logofill_worker::wiring::{directory, fetcher, renderer, service_options, AnyDirectory};
+use logofill_worker::{DirectorySource, LogoWorker, Outcome, ServiceOptions, WorkerSettings};
 use serde_json::json;
 
 use crate::terminal::{self, say};
+
+/// The worker as the Lambda runs it (directory, guarded fetcher, render helpers), on `store`.
+pub(crate) async fn inline_worker<S: LogoStore>(
+    settings: &WorkerSettings,
+    store: S,
+    options: ServiceOptions,
+) -> anyhow::Result<LogoWorker<AnyDirectory<S3Directory>, S, Arc<GuardedFetcher>>> {
+    let s3 = match settings.directory {
+        DirectorySource::S3(_) => Some(logofill_aws::s3_client(
+            &logofill_aws::sdk_config(logofill_aws::AwsTimeouts::default()).await,
+        )),
+        _ => None,
+    };
+    let fetcher = fetcher(settings)?;
+    let directory = directory(settings, fetcher.clone(), |uri| {
+        S3Directory::from_uri(s3.expect("an S3 client for an s3:// directory"), uri)
+    })?;
+    Ok(LogoWorker::new(
+        directory,
+        store,
+        fetcher,
+        renderer(settings)?,
+        options,
+    ))
+}
 
 pub struct CompanyArgs<'a> {
     pub company: &'a str,
@@ -51,28 +80,9 @@ pub fn run(args: CompanyArgs<'_>) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let run = runtime.block_on(async {
-        let s3 = match settings.directory {
-            DirectorySource::S3(_) => Some(logofill_aws::s3_client(
-                &logofill_aws::sdk_config(logofill_aws::AwsTimeouts::default()).await,
-            )),
-            _ => None,
-        };
-        let fetcher = fetcher(&settings)?;
-        let directory = directory(&settings, fetcher.clone(), |uri| {
-            logofill_aws::S3Directory::from_uri(
-                s3.expect("an S3 client for an s3:// directory"),
-                uri,
-            )
-        })?;
         let mut options = service_options(&settings);
         options.force = true;
-        let worker = LogoWorker::new(
-            directory,
-            FolderStore::new(args.out),
-            fetcher,
-            renderer(&settings)?,
-            options,
-        );
+        let worker = inline_worker(&settings, FolderStore::new(args.out), options).await?;
         anyhow::Ok(worker.process_company(&company).await)
     })?;
 

@@ -25,7 +25,7 @@ pub mod meta {
     /// Width over height of the visible mark, two decimals.
     pub const CONTENT_ASPECT: &str = "content-aspect";
     pub const PIPELINE_VERSION: &str = "pipeline-version";
-    /// The perceptual hash of the largest PNG, 16 hex digits.
+    /// The perceptual hash of the largest PNG: 16 hex digits of shape, 6 of mean colour.
     pub const PHASH: &str = "phash";
     /// When the set's images were written (RFC 3339). A metadata update keeps it; the object's
     /// Last-Modified does not (S3 changes it on every copy).

@@ -151,16 +151,23 @@ impl RenderedSet {
     }
 }
 
-/// A 64-bit perceptual hash (DCT, of the image composited on white): two renders that a person
-/// would call the same logo differ in a few bits, whatever the encoder's bytes.
+/// A perceptual hash: a 64-bit DCT hash of the shape (the image composited on white, in
+/// luminance) and the mean colour. Two renders that a person would call the same logo differ in
+/// a few shape bits and a few colour levels, whatever the encoder's bytes; a new mark or a new
+/// brand colour does not (the shape hash alone cannot see a red mark turn green).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PerceptualHash(u64);
+pub struct PerceptualHash {
+    shape: u64,
+    colour: [u8; 3],
+}
 
 impl PerceptualHash {
-    /// Bits that may differ for two renders to count as the same logo: another size or format
-    /// of the same file, a new anti-aliasing or a colour shift of a few levels stays within
-    /// it (0 or 1 bit in the tests); another mark of the same colour and place does not (11).
+    /// Shape bits that may differ for two renders to count as the same logo: another size or
+    /// format of the same file, a new anti-aliasing stays within it (0 or 1 bit in the
+    /// tests); another mark of the same colour and place does not (11).
     pub const SAME_LOGO_DISTANCE: u32 = 4;
+    /// Levels (of 255) each channel of the mean colour may move for the same logo.
+    pub const SAME_COLOUR_LEVELS: u8 = 12;
 
     /// Hash a PNG this pipeline wrote (a bounded square: decoding it is cheap and safe).
     pub fn of_png(png: &[u8]) -> Option<Self> {
@@ -168,11 +175,17 @@ impl PerceptualHash {
         let mut rgba = decoded.to_rgba8();
         // Transparency reads as white, as on the page; the hasher would otherwise drop alpha
         // and see whatever colour the transparent pixels happen to carry.
+        let mut sums = [0u64; 3];
         for pixel in rgba.pixels_mut() {
             let [r, g, b, a] = pixel.0;
             let blend = |c: u8| ((c as u32 * a as u32 + 255 * (255 - a as u32)) / 255) as u8;
             pixel.0 = [blend(r), blend(g), blend(b), 255];
+            for (sum, c) in sums.iter_mut().zip(pixel.0) {
+                *sum += c as u64;
+            }
         }
+        let pixels = (rgba.width() as u64 * rgba.height() as u64).max(1);
+        let colour = sums.map(|sum| (sum / pixels) as u8);
         let hasher = image_hasher::HasherConfig::new()
             .hash_size(8, 8)
             .hash_alg(image_hasher::HashAlg::Mean)
@@ -180,24 +193,45 @@ impl PerceptualHash {
             .to_hasher();
         let hash = hasher.hash_image(&image::DynamicImage::ImageRgba8(rgba));
         let bytes: [u8; 8] = hash.as_bytes().try_into().ok()?;
-        Some(PerceptualHash(u64::from_be_bytes(bytes)))
+        Some(PerceptualHash {
+            shape: u64::from_be_bytes(bytes),
+            colour,
+        })
     }
 
-    /// 16 lower-case hex digits, as stored in `phash` metadata.
+    /// 22 lower-case hex digits (the shape hash, then the mean colour as `rrggbb`), as stored
+    /// in `phash` metadata.
     pub fn to_hex(self) -> String {
-        format!("{:016x}", self.0)
+        let [r, g, b] = self.colour;
+        format!("{:016x}{r:02x}{g:02x}{b:02x}", self.shape)
     }
 
     pub fn from_hex(hex: &str) -> Option<Self> {
-        (hex.len() == 16)
-            .then(|| u64::from_str_radix(hex, 16).ok())
-            .flatten()
-            .map(PerceptualHash)
+        if hex.len() != 22 || !hex.is_ascii() {
+            return None;
+        }
+        let shape = u64::from_str_radix(&hex[..16], 16).ok()?;
+        let channel = |i: usize| u8::from_str_radix(&hex[16 + 2 * i..18 + 2 * i], 16).ok();
+        Some(PerceptualHash {
+            shape,
+            colour: [channel(0)?, channel(1)?, channel(2)?],
+        })
     }
 
-    /// Bits that differ.
+    /// Shape bits that differ.
     pub fn distance(self, other: PerceptualHash) -> u32 {
-        (self.0 ^ other.0).count_ones()
+        (self.shape ^ other.shape).count_ones()
+    }
+
+    /// Whether `other` shows the same logo: the shape within [`Self::SAME_LOGO_DISTANCE`] and
+    /// every channel of the mean colour within [`Self::SAME_COLOUR_LEVELS`].
+    pub fn same_logo(self, other: PerceptualHash) -> bool {
+        self.distance(other) <= Self::SAME_LOGO_DISTANCE
+            && self
+                .colour
+                .iter()
+                .zip(other.colour)
+                .all(|(a, b)| a.abs_diff(b) <= Self::SAME_COLOUR_LEVELS)
     }
 }
 

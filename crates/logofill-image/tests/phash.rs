@@ -1,5 +1,5 @@
 //! The perceptual hash stored as `phash`: the same mark from another file (another size, another
-//! format) is within `SAME_LOGO_DISTANCE`; another mark is far outside it.
+//! format) is the same logo; another mark, or the same mark in another colour, is not.
 
 mod util;
 
@@ -59,10 +59,17 @@ fn the_same_mark_from_another_file_is_near_and_another_mark_is_far() {
         "another mark: {}",
         ring.distance(bars)
     );
+    assert!(ring.same_logo(ring_small) && ring.same_logo(ring_shifted) && ring.same_logo(ring_raster));
+    assert!(!ring.same_logo(bars));
+    let recoloured = hash(&render("ring-green.svg", &mark(512, "#093", RING)));
+    assert!(
+        !ring.same_logo(recoloured),
+        "the same shape in a new brand colour is a new logo"
+    );
 }
 
 #[test]
-fn the_hash_is_stored_as_sixteen_hex_digits_and_read_back() {
+fn the_hash_is_stored_as_hex_digits_and_read_back() {
     let set = render("ring.svg", &mark(256, "#06c", RING));
     let metadata = set.metadata();
     let stored = &metadata
@@ -70,7 +77,7 @@ fn the_hash_is_stored_as_sixteen_hex_digits_and_read_back() {
         .find(|(k, _)| *k == "phash")
         .expect("phash metadata")
         .1;
-    assert_eq!(stored.len(), 16);
+    assert_eq!(stored.len(), 22);
     assert_eq!(
         PerceptualHash::from_hex(stored),
         set.perceptual_hash(),

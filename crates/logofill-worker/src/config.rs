@@ -37,6 +37,11 @@ pub const BLOCKED_RETRY_SECS: EnvVar = EnvVar {
     default: Some("86400"),
     meaning: "age after which a placeholder stored because the site was blocked (a bot challenge, 401/403/429 everywhere) is replaced when the company is reported again",
 };
+pub const LOGO_REFRESH_SECS: EnvVar = EnvVar {
+    name: "LOGOFILL_LOGO_REFRESH_SECS",
+    default: Some("2592000"),
+    meaning: "age after which a stored logo is looked at again by the scheduled refresh (a conditional GET of its source; replaced only if the logo changed)",
+};
 pub const TRIM: EnvVar = EnvVar {
     name: "LOGOFILL_TRIM",
     default: Some("1"),
@@ -108,6 +113,7 @@ pub const WORKER_ENV_VARS: &[EnvVar] = &[
     CACHE_CONTROL,
     PLACEHOLDER_REFRESH_SECS,
     BLOCKED_RETRY_SECS,
+    LOGO_REFRESH_SECS,
     TRIM,
     CONCURRENCY,
     ALLOW_LOOPBACK_SOURCES,
@@ -172,6 +178,8 @@ pub struct WorkerSettings {
     pub placeholder_refresh: Duration,
     /// Age after which a `reason=blocked` placeholder is replaced.
     pub blocked_retry: Duration,
+    /// Age after which the scheduled refresh looks at a stored logo again.
+    pub logo_refresh: Duration,
     /// Trim flat or transparent margins before fitting.
     pub trim: bool,
     pub concurrency: usize,
@@ -309,6 +317,9 @@ impl WorkerSettings {
                 PLACEHOLDER_REFRESH_SECS.number(env, 0u64, 31_536_000)?,
             ),
             blocked_retry: Duration::from_secs(BLOCKED_RETRY_SECS.number(env, 0u64, 31_536_000)?),
+            logo_refresh: Duration::from_secs(
+                LOGO_REFRESH_SECS.number(env, 86_400u64, 31_536_000)?,
+            ),
             trim: TRIM.flag(env)?,
             concurrency,
             allow_loopback_sources: ALLOW_LOOPBACK_SOURCES.flag(env)?,
@@ -354,6 +365,7 @@ mod tests {
         assert_eq!(s.fetch_max_bytes, 10 * 1024 * 1024);
         assert!(s.trim, "margins are trimmed by default");
         assert_eq!(s.blocked_retry, Duration::from_secs(86_400));
+        assert_eq!(s.logo_refresh, Duration::from_secs(30 * 86_400));
         assert_eq!(
             s.directory,
             DirectorySource::S3("s3://records/companies/".into())

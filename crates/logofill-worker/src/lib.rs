@@ -13,6 +13,7 @@ pub mod outcome;
 pub mod refresh_job;
 pub mod service;
 pub mod shared_source;
+pub mod validators;
 pub mod wiring;
 
 pub use batch::{process_batch, BatchSummary, RecordProcessor};

@@ -13,6 +13,9 @@ pub enum Outcome {
     },
     /// The set exists and is not a stale placeholder; nothing fetched.
     AlreadyPresent { kind: String },
+    /// A refresh looked again and found nothing to change (the source unchanged, a render that
+    /// looks the same, or nothing better): only the sentinel's metadata was updated.
+    Unchanged { kind: String, why: String },
     /// Company known, but no usable source: a generated placeholder was uploaded.
     Placeholder { reason: String },
     /// The site answered with a bot challenge (or 401/403/429 everywhere): a placeholder
@@ -32,9 +35,10 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome name, in metric order.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 10] = [
         "stored",
         "already_present",
+        "unchanged",
         "placeholder",
         "blocked",
         "unknown_company",
@@ -48,6 +52,7 @@ impl Outcome {
         match self {
             Outcome::Stored { .. } => "stored",
             Outcome::AlreadyPresent { .. } => "already_present",
+            Outcome::Unchanged { .. } => "unchanged",
             Outcome::Placeholder { .. } => "placeholder",
             Outcome::Blocked { .. } => "blocked",
             Outcome::UnknownCompany => "unknown_company",
@@ -82,6 +87,7 @@ impl Outcome {
                 "from {source_url} (the homepage redirected to {to}, another registrable domain)"
             ),
             Outcome::AlreadyPresent { kind } => format!("{kind} set already stored"),
+            Outcome::Unchanged { kind, why } => format!("{kind} set kept: {why}"),
             Outcome::Placeholder { reason }
             | Outcome::Blocked { reason }
             | Outcome::Retry { reason }

@@ -120,7 +120,9 @@ pub fn service_options(settings: &WorkerSettings) -> ServiceOptions {
         cache_control: settings.cache_control.clone(),
         placeholder_refresh: settings.placeholder_refresh,
         blocked_retry: settings.blocked_retry,
+        logo_refresh: settings.logo_refresh,
         force: false,
+        ignore_due: false,
         discovery: DiscoveryOptions {
             largest_variant: settings.sizes.iter().copied().max().unwrap_or(256),
             ..DiscoveryOptions::default()

@@ -117,6 +117,10 @@ async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
         "logs carry the company id: {stdout}"
     );
 
+    let refresh_key = format!(
+        "refresh/due/{}/acme",
+        (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d")
+    );
     let listed = s3.list_objects_v2().bucket("logos").send().await.unwrap();
     let mut keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
     keys.sort();
@@ -129,6 +133,8 @@ async fn the_binary_turns_a_batch_into_objects_and_a_partial_failure() {
             "logos/acme/256.webp",
             "logos/acme/64.png",
             "logos/acme/64.webp",
+            // Filed for the scheduled refresh, 30 days on.
+            refresh_key.as_str(),
             // The shared-source index entry of the stored source (sha256 of SVG_LOGO).
             "sources/86173723a7361e19983e398957519e36aafddb2aa56d42e5b89e56eec816a8e8"
         ]

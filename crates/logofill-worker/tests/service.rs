@@ -71,15 +71,55 @@ async fn a_blocked_site_gets_a_blocked_placeholder_that_is_retried_after_a_day()
         "{:?}",
         again.outcome
     );
-    w.store().backdate(
+    looked_at(
+        &w,
         "logos/acme/256.png",
         Utc::now() - chrono::Duration::hours(25),
-    );
+    )
+    .await;
+    let writes = w.store().write_order().len();
     let later = w.process_company(&id("acme")).await;
     assert!(
-        matches!(later.outcome, Outcome::Blocked { .. }),
-        "{:?}",
+        matches!(&later.outcome, Outcome::Unchanged { why, .. } if why.contains("look 2")),
+        "still blocked: the same placeholder, one more look: {:?}",
         later.outcome
+    );
+    let new_writes = w.store().write_order()[writes..].to_vec();
+    assert_eq!(
+        new_writes[0], "logos/acme/256.png",
+        "the sentinel's metadata, and no image"
+    );
+    assert!(
+        new_writes[1..]
+            .iter()
+            .all(|k| k.starts_with("refresh/due/")),
+        "at most the index key besides: {new_writes:?}"
+    );
+    let sentinel = w.store().get("logos/acme/256.png").unwrap();
+    assert_eq!(sentinel.metadata["attempts"], "2");
+    assert!(
+        w.take_replaced().is_empty(),
+        "nothing replaced, nothing to invalidate"
+    );
+
+    // The site lets us in again: the logo replaces the placeholder, and the CDN is told.
+    fetcher.answer(
+        "https://acme.example/",
+        200,
+        r#"<link rel="icon" href="/logo.png">"#,
+    );
+    fetcher.answer("https://acme.example/logo.png", 200, png("acme"));
+    looked_at(
+        &w,
+        "logos/acme/256.png",
+        Utc::now() - chrono::Duration::hours(25),
+    )
+    .await;
+    let logo = w.process_company(&id("acme")).await;
+    assert!(
+        matches!(logo.outcome, Outcome::Stored { .. }),
+        "{:?}",
+        logo.outcome
     );
     assert_eq!(
         w.take_replaced(),
@@ -87,6 +127,22 @@ async fn a_blocked_site_gets_a_blocked_placeholder_that_is_retried_after_a_day()
         "a stored set was replaced: its CDN paths are to be invalidated"
     );
     assert!(w.take_replaced().is_empty(), "taken once");
+    let sentinel = w.store().get("logos/acme/256.png").unwrap();
+    assert!(
+        !sentinel.metadata.contains_key("attempts"),
+        "{:?}",
+        sentinel.metadata
+    );
+}
+
+/// Make the set look last checked at `at`.
+async fn looked_at(w: &Worker, key: &str, at: chrono::DateTime<Utc>) {
+    use logofill_core::store::LogoStore as _;
+    let mut metadata = w.store().get(key).unwrap().metadata;
+    let at = at.to_rfc3339();
+    metadata.insert("checked-at".into(), at.clone());
+    metadata.insert("stored-at".into(), at);
+    w.store().replace_metadata(key, metadata).await.unwrap();
 }
 
 #[tokio::test]
@@ -109,10 +165,12 @@ async fn a_no_logo_placeholder_waits_its_week_not_the_blocked_day() {
         w.store().get("logos/plain/256.png").unwrap().metadata["reason"],
         "no-logo"
     );
-    w.store().backdate(
+    looked_at(
+        &w,
         "logos/plain/256.png",
         Utc::now() - chrono::Duration::hours(25),
-    );
+    )
+    .await;
     let again = w.process_company(&id("plain")).await;
     assert!(
         matches!(again.outcome, Outcome::AlreadyPresent { .. }),

@@ -12,7 +12,8 @@ pub fn id(s: &str) -> CompanyId {
     CompanyId::parse(s).unwrap()
 }
 
-/// A real, colourful PNG, different for every `seed`.
+/// A real, colourful PNG, different for every `seed` (not every test file uses it).
+#[allow(dead_code)]
 pub fn png(seed: &str) -> Vec<u8> {
     let set = pipeline(&settings())
         .unwrap()
