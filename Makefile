@@ -179,10 +179,10 @@ fuzz-discover: tools-fuzz ## discovery's homepage and manifest scans on arbitrar
 
 # ---- building and deploying (infra/README.md) -----------------------------------------------
 
-build: tools-build ## the two Lambda zips (cargo lambda, release, x86_64) under target/lambda/
+build: tools-build ## the three Lambda zips (cargo lambda, release, x86_64) under target/lambda/
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --x86-64 \
-	  --bin logofill-report --bin logofill-worker --output-format zip
-	@ls -l $(TARGET_DIR)/lambda/logofill-{report,worker}/bootstrap.zip
+	  --bin logofill-report --bin logofill-worker --bin logofill-refresh --output-format zip
+	@ls -l $(TARGET_DIR)/lambda/logofill-{report,worker,refresh}/bootstrap.zip
 
 # First deploy: `sam deploy --guided` asks for the stack name, region and parameters and
 # saves the answers to infra/samconfig.toml (ignored by git); later deploys reuse them.
