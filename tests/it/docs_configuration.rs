@@ -1,12 +1,13 @@
 //! The configuration reference and the binaries agree.
 //!
 //! `docs/configuration.md` has one table per Lambda binary, under the headings "Report
-//! Lambda" and "Worker Lambda". Each table must list exactly the variables its binary
-//! documents (`REPORT_ENV_VARS`, `WORKER_ENV_VARS`), each once, with the binary's own default
-//! (`required` for a variable without one), and the page may name no other `LOGOFILL_*`
-//! variable anywhere: a variable added to a binary but not to the page, left on the page after
-//! the binary stopped reading it, or a default changed in one place only, fails here. The same
-//! lists are what `infra_env.rs` holds the deployment template to.
+//! Lambda", "Worker Lambda" and "Refresh Lambda". Each table must list exactly the variables
+//! its binary documents (`REPORT_ENV_VARS`, `WORKER_ENV_VARS`, `REFRESH_ENV_VARS`), each once,
+//! with the binary's own default (`required` for a variable without one), and the page may
+//! name no other `LOGOFILL_*` variable anywhere: a variable added to a binary but not to the
+//! page, left on the page after the binary stopped reading it, or a default changed in one
+//! place only, fails here. The same lists are what `infra_env.rs` holds the deployment
+//! template to.
 //!
 //! Only the first two cells of a row are read (the name in backticks, the default in backticks
 //! or `required`); the meaning is prose and free.
@@ -172,10 +173,19 @@ fn worker_table_lists_exactly_the_worker_variables() {
 }
 
 #[test]
+fn refresh_table_lists_exactly_the_refresh_variables() {
+    check_section(
+        "Refresh Lambda",
+        logofill_worker::refresh_job::REFRESH_ENV_VARS,
+    );
+}
+
+#[test]
 fn the_page_names_no_variable_the_binaries_do_not_read() {
     let known: BTreeSet<&str> = logofill_report::config::REPORT_ENV_VARS
         .iter()
         .chain(logofill_worker::WORKER_ENV_VARS)
+        .chain(logofill_worker::refresh_job::REFRESH_ENV_VARS)
         .map(|v| v.name)
         .collect();
     let stray: Vec<String> = named_variables(&load_doc())
@@ -184,7 +194,7 @@ fn the_page_names_no_variable_the_binaries_do_not_read() {
         .collect();
     assert!(
         stray.is_empty(),
-        "{} names variables no binary lists in REPORT_ENV_VARS or WORKER_ENV_VARS: {}",
+        "{} names variables no binary lists in REPORT_ENV_VARS, WORKER_ENV_VARS or REFRESH_ENV_VARS: {}",
         doc_path().display(),
         stray.join(", ")
     );

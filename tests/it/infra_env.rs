@@ -2,11 +2,11 @@
 //!
 //! For each Lambda function in `infra/template.yaml` (found by its
 //! `Metadata.BuildProperties.Binary`), the keys of `Environment.Variables` must be exactly the
-//! variables its binary documents (`REPORT_ENV_VARS`, `WORKER_ENV_VARS`): a variable added to a
-//! binary but not to the template, or left in the template after the binary stopped reading
-//! it, fails here instead of in production. Every variable is set explicitly; where the
-//! template writes a plain value instead of a parameter, that value must be the binary's own
-//! default, so a changed default cannot leave a stale copy behind.
+//! variables its binary documents (`REPORT_ENV_VARS`, `WORKER_ENV_VARS`, `REFRESH_ENV_VARS`):
+//! a variable added to a binary but not to the template, or left in the template after the
+//! binary stopped reading it, fails here instead of in production. Every variable is set
+//! explicitly; where the template writes a plain value instead of a parameter, that value must
+//! be the binary's own default, so a changed default cannot leave a stale copy behind.
 //!
 //! The template uses CloudFormation's short tags (`!Ref`, `!Sub`, `!If`, ...). serde_yaml keeps
 //! them as `Value::Tagged`, which is all this test needs: it compares keys, and only looks
@@ -150,8 +150,29 @@ fn worker_function_sets_exactly_the_worker_variables() {
 }
 
 #[test]
+fn refresh_function_sets_exactly_the_refresh_variables() {
+    let env = check_binary(
+        "logofill-refresh",
+        logofill_worker::refresh_job::REFRESH_ENV_VARS,
+    );
+    let worker = check_binary("logofill-worker", logofill_worker::WORKER_ENV_VARS);
+    for shared in ["LOGOFILL_BUCKET", "LOGOFILL_LOG_LEVEL"] {
+        let of = |env: &[(String, Value)]| {
+            env.iter()
+                .find(|(k, _)| k == shared)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            of(&env),
+            of(&worker),
+            "{shared}: the refresh function reads the index the worker writes, with the same value"
+        );
+    }
+}
+
+#[test]
 fn every_function_in_the_template_is_checked() {
-    let checked = ["logofill-report", "logofill-worker"];
+    let checked = ["logofill-report", "logofill-worker", "logofill-refresh"];
     for function in functions(&load_template()) {
         assert!(
             checked.contains(&function.binary.as_str()),
