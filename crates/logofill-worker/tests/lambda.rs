@@ -372,3 +372,198 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
         "{stderr}"
     );
 }
+
+/// The objects' ETags (their bytes), sorted by key, and the sentinel's metadata.
+async fn objects_of(
+    s3: &aws_sdk_s3::Client,
+) -> (
+    Vec<(String, String)>,
+    std::collections::HashMap<String, String>,
+) {
+    let listed = s3
+        .list_objects_v2()
+        .bucket("logos")
+        .prefix("logos/")
+        .send()
+        .await
+        .unwrap();
+    let mut etags: Vec<(String, String)> = listed
+        .contents()
+        .iter()
+        .map(|o| {
+            (
+                o.key().unwrap_or_default().to_string(),
+                o.e_tag().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    etags.sort();
+    let head = s3
+        .head_object()
+        .bucket("logos")
+        .key("logos/acme/256.png")
+        .send()
+        .await
+        .unwrap();
+    (etags, head.metadata().cloned().unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_set_outlives_a_report_and_a_refresh_and_an_unchanged_logo_is_not_invalidated() {
+    let (moto, sqs, s3, queue, site) = stack("logofill-worker-refresh").await;
+    site.page("/logo.svg", Page::ok("image/svg+xml", SVG_LOGO));
+    let cloudfront =
+        logofill_aws::cloudfront_client(&logofill_aws::local_sdk_config(&moto.endpoint).await);
+    let distribution = create_distribution(&cloudfront).await;
+    let dir = std::env::temp_dir().join(format!("logofill-worker-refresh-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let directory = dir.join("companies.jsonl");
+    let mut lines = String::new();
+    for id in ["acme", "initech"] {
+        let record = serde_json::json!({"id": id, "name": id, "logo_url": site.url("/logo.svg")});
+        lines.push_str(&format!("{record}\n"));
+    }
+    std::fs::write(&directory, lines).unwrap();
+    // acme: an operator's set, pinned.
+    s3.put_object()
+        .bucket("logos")
+        .key("logos/acme/256.png")
+        .body(b"the operator's logo".to_vec().into())
+        .metadata("kind", "manual")
+        .metadata("pinned", "true")
+        .send()
+        .await
+        .unwrap();
+
+    let runtime = FakeLambdaRuntime::start().await;
+    let child = runtime
+        .worker_command(
+            &binaries::path("logofill-worker"),
+            &moto.endpoint,
+            &directory,
+        )
+        .env("LOGOFILL_CDN_DISTRIBUTION_ID", &distribution)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start logofill-worker");
+    let invoke = |bodies: Vec<String>| {
+        let sqs = sqs.clone();
+        let queue = queue.clone();
+        let runtime = &runtime;
+        async move {
+            for body in bodies {
+                sqs.send_message()
+                    .queue_url(&queue)
+                    .message_body(body)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            let event = receive_as_lambda_event(&sqs, &queue).await;
+            let id = runtime.invoke(event.to_string());
+            let answer = runtime
+                .answer(&id, Duration::from_secs(60))
+                .await
+                .expect("handler answered");
+            assert_eq!(
+                serde_json::from_str::<Value>(&answer).unwrap()["batchItemFailures"],
+                serde_json::json!([])
+            );
+        }
+    };
+    let body = |id: &str, origin: &str| {
+        format!(
+            r#"{{"v":1,"company_id":"{id}","reported_at":"2026-12-02T10:00:00Z","origin":"{origin}"}}"#
+        )
+    };
+    let before = objects_of(&s3).await;
+    invoke(vec![body("acme", "report"), body("acme", "refresh")]).await;
+    assert_eq!(objects_of(&s3).await, before, "the pinned set is untouched");
+
+    // initech: stored by a report, then refreshed on its due day with the same source.
+    invoke(vec![body("initech", "report")]).await;
+    let key = "logos/initech/256.png";
+    let stored = s3
+        .head_object()
+        .bucket("logos")
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    let mut metadata = stored.metadata().cloned().unwrap_or_default();
+    let filed = format!("refresh/due/{}/initech", metadata["refresh-due"]);
+    let today = chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    metadata.insert("refresh-due".into(), today);
+    s3.copy_object()
+        .bucket("logos")
+        .key(key)
+        .copy_source(format!("logos/{key}"))
+        .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+        .set_metadata(Some(metadata))
+        .content_type("image/png")
+        .send()
+        .await
+        .unwrap();
+    s3.delete_object()
+        .bucket("logos")
+        .key(&filed)
+        .send()
+        .await
+        .unwrap();
+    let etags = |all: &[(String, String)]| -> Vec<(String, String)> {
+        all.iter()
+            .filter(|(k, _)| k.starts_with("logos/initech/"))
+            .cloned()
+            .collect()
+    };
+    let listed_before = etags(&objects_of(&s3).await.0);
+    invoke(vec![body("initech", "refresh")]).await;
+    assert_eq!(
+        etags(&objects_of(&s3).await.0),
+        listed_before,
+        "no image rewritten"
+    );
+    let after = s3
+        .head_object()
+        .bucket("logos")
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    assert!(after.metadata().unwrap().contains_key("checked-at"));
+    assert!(
+        s3.head_object()
+            .bucket("logos")
+            .key(&filed)
+            .send()
+            .await
+            .is_ok(),
+        "filed again for its next look"
+    );
+
+    let (stdout, emf) = stop_and_read_metrics(child);
+    let total = |name: &str| {
+        emf.iter()
+            .map(|m| m[name].as_f64().unwrap_or(0.0))
+            .sum::<f64>()
+    };
+    assert_eq!(total("already_present"), 2.0, "{stdout}");
+    assert_eq!(total("stored"), 1.0, "{stdout}");
+    assert_eq!(total("unchanged"), 1.0, "{stdout}");
+    let listed = cloudfront
+        .list_invalidations()
+        .distribution_id(&distribution)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.invalidation_list().map_or(0, |l| l.items().len()),
+        0,
+        "nothing replaced, nothing invalidated: {stdout}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
