@@ -8,7 +8,7 @@ use axum::body::{Body, HttpBody as _};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use logofill_core::report::{BodySize, HttpRequest, ReportBody};
@@ -27,6 +27,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/logofill.js", get(snippet))
         .route("/dev/queue", get(show_queue))
         .route("/dev/review", get(review_page))
+        .route("/dev/refresh", post(run_refresh))
         .route("/logos/{*key}", get(logo))
         .route("/sample-sites/{*path}", get(sample_site))
         .fallback(report)
@@ -142,6 +143,33 @@ async fn show_queue(State(state): State<Arc<AppState>>) -> Json<QueueSnapshot> {
         dead_letter: state.queue.messages(DEAD_LETTER_QUEUE),
         sent_total: state.queue.sent_total(WORK_QUEUE),
     })
+}
+
+/// `POST /dev/refresh[?today=YYYY-MM-DD]`: the scheduled refresh job, once, on the bucket
+/// folder's index and the work queue (the worker then takes what it sent); answers its report.
+/// `today` (default: the real date) lets a run see what will be due on a later day.
+async fn run_refresh(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    let now = chrono::Utc::now();
+    let today = match uri.query().and_then(|q| q.strip_prefix("today=")) {
+        None => now.date_naive(),
+        Some(day) => match logofill_core::refresh::parse_day(day) {
+            Some(day) => day,
+            None => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!("today={day:?}: expected a day as YYYY-MM-DD\n"),
+                )
+                    .into_response()
+            }
+        },
+    };
+    let queue: logofill_core::queue::BoundQueue<crate::server::DevQueue> =
+        logofill_core::queue::BoundQueue::bind(state.queue.clone(), WORK_QUEUE);
+    let options = logofill_core::refresh::RunOptions::default();
+    match logofill_core::refresh::run_due(&state.store, &queue, today, now, options).await {
+        Ok(report) => Json(report).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
+    }
 }
 
 /// `GET /dev/review[?limit=N]`: the review page of the bucket folder, its commands written for

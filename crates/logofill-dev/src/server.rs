@@ -286,6 +286,8 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     println!("  demo postings page   {origin}/");
     println!("  report endpoint      POST {origin}/logo-misses");
     println!("  queue, in flight, DLQ {origin}/dev/queue");
+    println!("  review page          {origin}/dev/review");
+    println!("  scheduled refresh    POST {origin}/dev/refresh[?today=YYYY-MM-DD]");
     println!("  logos (the CDN)      {origin}/logos/{{company_id}}/{{size}}.png|webp  (bucket folder: {})", bucket.display());
     if samples {
         println!("  sample websites      {origin}/sample-sites/globex/ (and the others in the sample directory)");

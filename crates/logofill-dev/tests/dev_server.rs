@@ -136,6 +136,58 @@ async fn a_report_closes_the_loop_through_queue_worker_and_bucket() {
     }
     let (status, _, _) = exchange(addr, get("/logos/nobody/256.png")).await;
     assert_eq!(status, 404, "an unknown company gets nothing");
+
+    // The scheduled refresh: nothing is due today; in 31 days the five logos are (the two
+    // placeholders came due after a day and are looked at again), and an unchanged source
+    // changes no image.
+    let refresh = |today: Option<String>| {
+        let path = match today {
+            Some(day) => format!("/dev/refresh?today={day}"),
+            None => "/dev/refresh".to_string(),
+        };
+        exchange(addr, post(&path, "application/json", None, ""))
+    };
+    let (status, _, body) = refresh(None).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let report: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(report["sent"], 0, "{report}");
+    let acme_before = std::fs::read(bucket.join("logos/acme/128.webp")).unwrap();
+    let later = (chrono::Utc::now() + chrono::Duration::days(31))
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut filed: Vec<String> = Vec::new();
+    for day in std::fs::read_dir(bucket.join("refresh/due")).unwrap() {
+        for key in std::fs::read_dir(day.unwrap().path()).unwrap() {
+            let name = key.unwrap().file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') && !name.ends_with(".meta.json") {
+                filed.push(name);
+            }
+        }
+    }
+    filed.sort();
+    for id in [
+        "acme", "globex", "initech", "hooli", "kakao", "vandelay", "massive",
+    ] {
+        assert!(filed.iter().any(|f| f == id), "{id} is filed: {filed:?}");
+    }
+    let (status, _, body) = refresh(Some(later)).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let report: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        report["sent"],
+        filed.len(),
+        "every filed set is due in 31 days: {report}"
+    );
+    assert_eq!(report["removed"], filed.len(), "{report}");
+    let q = wait_idle(addr, Duration::from_secs(30)).await;
+    assert!(q["dead_letter"].as_array().unwrap().is_empty(), "{q}");
+    assert_eq!(
+        std::fs::read(bucket.join("logos/acme/128.webp")).unwrap(),
+        acme_before,
+        "an unchanged logo is not rewritten"
+    );
+    let (status, _, _) = refresh(Some("2026-13-01".into())).await;
+    assert_eq!(status, 400);
     dev.stop().await.unwrap();
     std::fs::remove_dir_all(bucket).ok();
 }
