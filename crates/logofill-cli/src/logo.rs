@@ -479,6 +479,24 @@ type InlineWorker = logofill_worker::LogoWorker<
     std::sync::Arc<logofill_fetch::GuardedFetcher>,
 >;
 
+/// Run the worker for `company` now, then invalidate its CDN paths if it replaced the set.
+async fn look_now(
+    worker: &InlineWorker,
+    sdk: &logofill_aws::SdkConfig,
+    distribution: Option<&str>,
+    company: &CompanyId,
+    origin: Origin,
+    command: &str,
+) -> anyhow::Result<(logofill_worker::CompanyRun, Vec<String>)> {
+    let run = worker.process(company, origin).await;
+    let invalidated = if worker.take_replaced().is_empty() {
+        Vec::new()
+    } else {
+        invalidate(sdk, distribution, company, command).await?
+    };
+    Ok((run, invalidated))
+}
+
 /// What a look for a logo did, for the terminal or `--json`.
 fn print_run(
     company: &CompanyId,
@@ -608,12 +626,15 @@ impl RejectArgs {
             }
             let directory = self.directory.as_deref().unwrap_or_default();
             let worker = worker_on(&self.target, directory, &self.inline, store, false).await?;
-            let run = worker.process(&company, Origin::Operator).await;
-            let invalidated = if worker.take_replaced().is_empty() {
-                Vec::new()
-            } else {
-                invalidate(&sdk, self.cdn_distribution.as_deref(), &company, "reject").await?
-            };
+            let (run, invalidated) = look_now(
+                &worker,
+                &sdk,
+                self.cdn_distribution.as_deref(),
+                &company,
+                Origin::Operator,
+                "reject",
+            )
+            .await?;
             print_run(
                 &company,
                 &format!("source {} rejected", &sha256[..16.min(sha256.len())]),
@@ -660,12 +681,15 @@ impl RefreshArgs {
             let (store, _) = self.target.bucket.open(&sdk).await?;
             let worker =
                 worker_on(&self.target, &self.directory, &self.inline, store, true).await?;
-            let run = worker.process(&company, Origin::Refresh).await;
-            let invalidated = if worker.take_replaced().is_empty() {
-                Vec::new()
-            } else {
-                invalidate(&sdk, self.cdn_distribution.as_deref(), &company, "refresh").await?
-            };
+            let (run, invalidated) = look_now(
+                &worker,
+                &sdk,
+                self.cdn_distribution.as_deref(),
+                &company,
+                Origin::Refresh,
+                "refresh",
+            )
+            .await?;
             print_run(
                 &company,
                 "refreshed",
