@@ -57,7 +57,7 @@ fn grant_for(e: &StoreError) -> &'static str {
     };
     match action {
         "list" => "s3:ListBucket on the bucket (for the prefix named)",
-        "read" => "s3:GetObject on logos/*",
+        "read" => "s3:GetObject on the key named (logos/* or refresh/due/*)",
         "write" => "s3:PutObject on refresh/due/*",
         "delete" => "s3:DeleteObject on refresh/due/*",
         "update the metadata of" => "s3:GetObject and s3:PutObject on logos/* (a copy onto itself)",
@@ -275,10 +275,12 @@ fn start_after(value: &str) -> Result<String, String> {
 /// It lists logos/ (pages of 1,000 keys), HEADs each sentinel (the largest PNG) and, for a
 /// complete, unpinned set without refresh-due, writes its index key and records refresh-due
 /// on the sentinel. A set still within its period keeps its due day; an overdue one is filed
-/// on a day spread over its period, so they do not all come due at once. Run it once after
-/// deploying the worker that keeps the index; running it again files nothing twice. Needs
-/// s3:ListBucket, s3:GetObject and s3:PutObject on logos/* (the sentinel's metadata is a copy
-/// onto itself) and s3:PutObject on refresh/due/*.
+/// on a day spread over its period, so they do not all come due at once. A set whose
+/// refresh-due has passed and whose index key is gone (its refresh message was never handled)
+/// is filed again. Run it once after deploying the worker that keeps the index; running it
+/// again files nothing twice. Needs s3:ListBucket, s3:GetObject and s3:PutObject on logos/*
+/// (the sentinel's metadata is a copy onto itself) and s3:GetObject and s3:PutObject on
+/// refresh/due/*.
 ///
 /// Exit status: 0 done (or stopped at --time-limit: go on with --start-after), 2 an error.
 #[derive(Debug, Args)]
@@ -363,8 +365,16 @@ impl SeedArgs {
             (Some(first), Some(last)) => format!(" (due {first} to {last})"),
             _ => String::new(),
         };
+        let refiled = if report.refiled > 0 {
+            format!(
+                " ({} of them again: their day had passed and its key was gone)",
+                report.refiled
+            )
+        } else {
+            String::new()
+        };
         say!(
-            "{name}: {} sets filed{days}, {} already filed, {} pinned, {} of unknown kind, {} gone meanwhile; {} keys under logos/ in {} LIST requests ({} naming no company)",
+            "{name}: {} sets filed{days}{refiled}, {} already filed, {} pinned, {} of unknown kind, {} gone meanwhile; {} keys under logos/ in {} LIST requests ({} naming no company)",
             report.filed,
             report.already_filed,
             report.pinned,

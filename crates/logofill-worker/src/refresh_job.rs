@@ -26,7 +26,8 @@ use logofill_core::logo_set::meta;
 use logofill_core::metrics::{emf_line, Unit};
 use logofill_core::queue::{EntryFailure, MessageQueue, OutgoingMessage, QueueError};
 use logofill_core::refresh::{
-    parse_day, parse_due_key, refile, RefreshPolicy, RunOptions, RunReport, SetState, DUE_PREFIX,
+    due_key, parse_day, parse_due_key, refile, RefreshPolicy, RunOptions, RunReport, SetState,
+    DUE_PREFIX,
 };
 use logofill_core::store::{LogoStore, StoreError, LOGO_PREFIX, MAX_LIST_KEYS};
 use logofill_core::CompanyId;
@@ -388,8 +389,10 @@ pub struct SeedReport {
     pub sets: u64,
     /// Sets filed in the index by this pass.
     pub filed: u64,
-    /// Sets that already had `refresh-due`.
+    /// Sets that already had `refresh-due` (and, for a day gone by, its index key).
     pub already_filed: u64,
+    /// Sets filed again: their `refresh-due` had passed and its key was gone (in `filed`).
+    pub refiled: u64,
     /// Pinned or manual sets: never filed.
     pub pinned: u64,
     /// Sets whose `kind` is none the worker writes; left alone.
@@ -426,7 +429,8 @@ pub struct SeedError {
 pub enum SeedVerdict {
     /// File it, as a set in this state, last looked at then.
     File(SetState, DateTime<Utc>),
-    AlreadyFiled,
+    /// Its `refresh-due` names this day; were its key lost, it would be filed as `File` says.
+    Filed(NaiveDate, SetState, DateTime<Utc>),
     Pinned,
     UnknownKind,
 }
@@ -441,7 +445,8 @@ fn time_of(metadata: &BTreeMap<String, String>, name: &str) -> Option<DateTime<U
 /// What to do with a sentinel of this metadata and Last-Modified. A set is pinned when its
 /// `pinned` is `true` or it is `manual`; a placeholder is `blocked` or looked for a logo
 /// `attempts` times; a set without `kind` is a logo (sets written before `kind` existed). It
-/// was last looked at when `checked-at`, else `stored-at`, else its Last-Modified says.
+/// was last looked at when `checked-at`, else `stored-at`, else its Last-Modified says. A
+/// `refresh-due` that is no day counts as none.
 pub fn seed_verdict(
     metadata: &BTreeMap<String, String>,
     last_modified: Option<DateTime<Utc>>,
@@ -449,13 +454,6 @@ pub fn seed_verdict(
 ) -> SeedVerdict {
     if metadata.get(meta::PINNED).map(String::as_str) == Some("true") {
         return SeedVerdict::Pinned;
-    }
-    if metadata
-        .get(meta::REFRESH_DUE)
-        .and_then(|v| parse_day(v))
-        .is_some()
-    {
-        return SeedVerdict::AlreadyFiled;
     }
     let state = match metadata.get(meta::KIND).map(String::as_str) {
         None | Some("logo") => SetState::Logo,
@@ -475,7 +473,10 @@ pub fn seed_verdict(
         .or_else(|| time_of(metadata, meta::STORED_AT))
         .or(last_modified)
         .unwrap_or(now);
-    SeedVerdict::File(state, looked)
+    match metadata.get(meta::REFRESH_DUE).and_then(|v| parse_day(v)) {
+        Some(day) => SeedVerdict::Filed(day, state, looked),
+        None => SeedVerdict::File(state, looked),
+    }
 }
 
 /// FNV-1a of the company id: a spread that is the same on every run and every machine.
@@ -515,6 +516,8 @@ pub fn seeded_due(
 
 enum SeedOutcome {
     Filed(NaiveDate),
+    /// Filed again: its `refresh-due` had passed and its index key was gone.
+    Refiled(NaiveDate),
     AlreadyFiled,
     Pinned,
     UnknownKind,
@@ -531,9 +534,18 @@ async fn seed_one<S: LogoStore>(
     let Some(head) = store.head(key).await? else {
         return Ok(SeedOutcome::Gone);
     };
-    let (state, looked) = match seed_verdict(&head.metadata, head.last_modified, now) {
-        SeedVerdict::File(state, looked) => (state, looked),
-        SeedVerdict::AlreadyFiled => return Ok(SeedOutcome::AlreadyFiled),
+    let (state, looked, lost) = match seed_verdict(&head.metadata, head.last_modified, now) {
+        SeedVerdict::File(state, looked) => (state, looked, false),
+        // A day still ahead is what the worker filed; a day gone by whose key is still there
+        // is due for the next run. A day gone by without its key was sent and its message
+        // never handled (lost past the queue's retention, or still in the dead-letter queue):
+        // filed again, else no run would send it.
+        SeedVerdict::Filed(day, state, looked) => {
+            if day >= now.date_naive() || store.head(&due_key(day, company)).await?.is_some() {
+                return Ok(SeedOutcome::AlreadyFiled);
+            }
+            (state, looked, true)
+        }
         SeedVerdict::Pinned => return Ok(SeedOutcome::Pinned),
         SeedVerdict::UnknownKind => return Ok(SeedOutcome::UnknownKind),
     };
@@ -549,7 +561,11 @@ async fn seed_one<S: LogoStore>(
         day.format("%Y-%m-%d").to_string(),
     );
     store.replace_metadata(key, metadata).await?;
-    Ok(SeedOutcome::Filed(day))
+    Ok(if lost {
+        SeedOutcome::Refiled(day)
+    } else {
+        SeedOutcome::Filed(day)
+    })
 }
 
 /// The company whose sentinel `key` is (`logos/{id}/{largest}.png`); `Err(())` for a key that
@@ -619,8 +635,11 @@ pub async fn seed<S: LogoStore>(
                 match result {
                     Ok(outcome) => {
                         report.head_requests += 1;
+                        if matches!(outcome, SeedOutcome::Refiled(_)) {
+                            report.refiled += 1;
+                        }
                         match outcome {
-                            SeedOutcome::Filed(day) => {
+                            SeedOutcome::Filed(day) | SeedOutcome::Refiled(day) => {
                                 report.filed += 1;
                                 report.put_requests += 1;
                                 report.metadata_updates += 1;
@@ -660,7 +679,6 @@ mod tests {
     use std::collections::HashMap;
 
     use logofill_core::queue::MemoryQueue;
-    use logofill_core::refresh::due_key;
     use logofill_core::store::{MemoryStore, StoredObject};
 
     use super::*;
@@ -897,7 +915,7 @@ mod tests {
         );
         assert_eq!(
             seed_verdict(&m(&[("refresh-due", "2026-12-20")]), None, now),
-            SeedVerdict::AlreadyFiled
+            SeedVerdict::Filed(day("2026-12-20"), SetState::Logo, now)
         );
         assert_eq!(
             seed_verdict(
@@ -1075,6 +1093,47 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((again.filed, again.already_filed), (0, 3), "idempotent");
+    }
+
+    #[test]
+    fn a_set_whose_day_passed_without_its_key_is_filed_again() {
+        let store = MemoryStore::new();
+        let now = at("2026-12-02T10:00:00Z");
+        // Sent on 11-20, its message never handled: the key is gone, the sentinel says 11-20.
+        sentinel(
+            &store,
+            "lost",
+            &[
+                ("kind", "placeholder"),
+                ("reason", "blocked"),
+                ("stored-at", "2026-11-19T08:00:00Z"),
+                ("refresh-due", "2026-11-20"),
+            ],
+        );
+        // Due on 11-30 and not yet sent: its key is there.
+        sentinel(
+            &store,
+            "waiting",
+            &[("kind", "logo"), ("refresh-due", "2026-11-30")],
+        );
+        let waiting = CompanyId::parse("waiting").unwrap();
+        block(refile(&store, &waiting, None, Some(day("2026-11-30")))).unwrap();
+        let report = block(seed(&store, POLICY, &[256], now, SeedOptions::default())).unwrap();
+        assert_eq!((report.filed, report.refiled), (1, 1));
+        assert_eq!(report.already_filed, 1);
+        assert_eq!(report.head_requests, 2);
+        let index = block(store.list(DUE_PREFIX, None, 100)).unwrap();
+        assert_eq!(
+            index.keys,
+            [
+                "refresh/due/2026-11-30/waiting",
+                "refresh/due/2026-12-02/lost"
+            ]
+        );
+        assert_eq!(
+            store.get("logos/lost/256.png").unwrap().metadata["refresh-due"],
+            "2026-12-02"
+        );
     }
 
     #[test]
