@@ -15,6 +15,7 @@ mod logo;
 mod output;
 mod placeholder;
 mod process;
+mod refresh;
 mod replay;
 mod review;
 mod terminal;
@@ -36,6 +37,7 @@ enum Command {
     Enqueue(enqueue::EnqueueArgs),
     Replay(replay::ReplayArgs),
     Logo(logo::LogoArgs),
+    Refresh(refresh::RefreshArgs),
     Review(review::ReviewArgs),
 }
 
@@ -48,6 +50,7 @@ impl Command {
             Command::Placeholder(args) => args.run(),
             Command::Replay(args) => args.run(),
             Command::Logo(args) => args.run(),
+            Command::Refresh(args) => args.run(),
             Command::Review(args) => args.run(),
         }
     }
