@@ -38,7 +38,7 @@ MAKE_STARTED  := $(shell date +%s)
 export LOGOFILL_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
 BENCHES := bench-report bench-replay bench-image bench-worker bench-amplification \
-           bench-hostile bench-budget bench-discovery
+           bench-hostile bench-budget bench-discovery bench-refresh
 
 PHONY := help run test test-rust test-web doc lint fmt-check clippy lint-infra \
          bench $(BENCHES) fuzz fuzz-image fuzz-discover build deploy clean \
@@ -161,6 +161,11 @@ bench-budget: tools-test ## the release worker in 128 and 256 MiB memory cgroups
 bench-discovery: ## the labelled discovery corpus through the worker, then the homepage scan on hostile pages
 	$(CARGO) bench -p logofill-tests --bench discovery_corpus
 	$(CARGO) bench -p logofill-discover --bench homepage_scan
+
+# The refresh index at its worst case (10,000 sets all due) through run_due with the real S3
+# store and SQS queue on moto_server, then extrapolated to a million companies.
+bench-refresh: $(VENV)/.moto-$(MOTO_VERSION) ## the scheduled refresh over 10,000 due sets on moto: requests, latency, time, RSS; priced at 1,000,000
+	$(CARGO) bench -p logofill-tests --bench refresh_index
 
 # ---- fuzzing (docs/testing.md) --------------------------------------------------------------
 
