@@ -188,6 +188,12 @@ impl LogoStore for AnyStore {
             AnyStore::Folder(s) => s.replace_metadata(key, metadata).await,
         }
     }
+    async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        match self {
+            AnyStore::S3(s) => s.delete_many(keys).await,
+            AnyStore::Folder(s) => s.delete_many(keys).await,
+        }
+    }
 }
 
 /// One CloudFront invalidation of the company's paths, when a distribution is given.

@@ -247,6 +247,7 @@ pub async fn run_due<S: LogoStore, Q: MessageQueue>(
                 sent.extend(ok);
             }
         }
+        let sent: std::collections::HashSet<CompanyId> = sent.into_iter().collect();
         let mut remove: Vec<String> = due
             .into_iter()
             .filter(|(_, id)| sent.contains(id))

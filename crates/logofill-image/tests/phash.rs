@@ -59,7 +59,9 @@ fn the_same_mark_from_another_file_is_near_and_another_mark_is_far() {
         "another mark: {}",
         ring.distance(bars)
     );
-    assert!(ring.same_logo(ring_small) && ring.same_logo(ring_shifted) && ring.same_logo(ring_raster));
+    assert!(
+        ring.same_logo(ring_small) && ring.same_logo(ring_shifted) && ring.same_logo(ring_raster)
+    );
     assert!(!ring.same_logo(bars));
     let recoloured = hash(&render("ring-green.svg", &mark(512, "#093", RING)));
     assert!(

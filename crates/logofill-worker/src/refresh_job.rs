@@ -393,7 +393,7 @@ pub struct SeedReport {
     pub already_filed: u64,
     /// Sets filed again: their `refresh-due` had passed and its key was gone (in `filed`).
     pub refiled: u64,
-    /// Pinned or manual sets: never filed.
+    /// Pinned sets: never filed.
     pub pinned: u64,
     /// Sets whose `kind` is none the worker writes; left alone.
     pub unknown_kind: u64,
@@ -443,7 +443,7 @@ fn time_of(metadata: &BTreeMap<String, String>, name: &str) -> Option<DateTime<U
 }
 
 /// What to do with a sentinel of this metadata and Last-Modified. A set is pinned when its
-/// `pinned` is `true` or it is `manual`; a placeholder is `blocked` or looked for a logo
+/// `pinned` is `true` (an unpinned `manual` set is a logo); a placeholder is `blocked` or looked for a logo
 /// `attempts` times; a set without `kind` is a logo (sets written before `kind` existed). It
 /// was last looked at when `checked-at`, else `stored-at`, else its Last-Modified says. A
 /// `refresh-due` that is no day counts as none.
@@ -457,7 +457,8 @@ pub fn seed_verdict(
     }
     let state = match metadata.get(meta::KIND).map(String::as_str) {
         None | Some("logo") => SetState::Logo,
-        Some("manual") => return SeedVerdict::Pinned,
+        // An operator's set is pinned while `pinned` says so; unpinned, it is refreshed as a logo.
+        Some("manual") => SetState::Logo,
         Some("placeholder") => match metadata.get(meta::REASON).map(String::as_str) {
             Some("blocked") => SetState::Blocked,
             _ => SetState::NoLogo {
@@ -905,8 +906,15 @@ mod tests {
             ),
             SeedVerdict::File(SetState::NoLogo { attempts: 3 }, at("2026-11-30T00:00:00Z"))
         );
+        assert!(
+            matches!(
+                seed_verdict(&m(&[("kind", "manual")]), None, now),
+                SeedVerdict::File(SetState::Logo, _)
+            ),
+            "an unpinned manual set is refreshed as a logo"
+        );
         assert_eq!(
-            seed_verdict(&m(&[("kind", "manual")]), None, now),
+            seed_verdict(&m(&[("kind", "manual"), ("pinned", "true")]), None, now),
             SeedVerdict::Pinned
         );
         assert_eq!(
