@@ -46,6 +46,26 @@ pub mod meta {
     pub const PINNED: &str = "pinned";
 }
 
+/// An RFC 3339 time in a sentinel's metadata (`stored-at`, `checked-at`); `None` when absent
+/// or not a time.
+pub fn time_of(metadata: &BTreeMap<String, String>, name: &str) -> Option<DateTime<Utc>> {
+    let value = metadata.get(name)?;
+    DateTime::parse_from_rfc3339(value)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// When a set was last looked at: `checked-at`, else `stored-at`, else the sentinel's
+/// Last-Modified (sets written before those entries existed).
+pub fn last_look(
+    metadata: &BTreeMap<String, String>,
+    last_modified: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    time_of(metadata, meta::CHECKED_AT)
+        .or_else(|| time_of(metadata, meta::STORED_AT))
+        .or(last_modified)
+}
+
 /// Rejected sources kept per company; the oldest is forgotten first.
 pub const MAX_REJECTED: usize = 8;
 /// Digits of a rejected source's sha256 that are kept (64 bits: no accidental match).
@@ -191,19 +211,14 @@ pub async fn read_set<S: LogoStore>(
             if size == largest && format == "png" {
                 let value = |name: &str| head.metadata.get(name).filter(|v| !v.is_empty()).cloned();
                 view.complete = true;
-                let time = |name: &str| {
-                    value(name)
-                        .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
-                        .map(|t| t.with_timezone(&Utc))
-                };
                 view.kind = Some(value(meta::KIND).unwrap_or_else(|| "logo".into()));
                 view.reason = value(meta::REASON);
                 view.source_url = value(meta::SOURCE_URL);
                 view.source_sha256 = value(meta::SOURCE_SHA256);
                 view.pipeline_version = value(meta::PIPELINE_VERSION);
                 view.pinned = value(meta::PINNED).as_deref() == Some("true");
-                view.stored_at = time(meta::STORED_AT).or(head.last_modified);
-                view.checked_at = time(meta::CHECKED_AT);
+                view.stored_at = time_of(&head.metadata, meta::STORED_AT).or(head.last_modified);
+                view.checked_at = time_of(&head.metadata, meta::CHECKED_AT);
                 view.source_format = value(meta::SOURCE_FORMAT);
                 view.source_width = value(meta::SOURCE_WIDTH).and_then(|v| v.parse().ok());
                 view.source_height = value(meta::SOURCE_HEIGHT).and_then(|v| v.parse().ok());

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use logofill_core::config::{parse_log_level, ConfigError, Env, EnvVar};
-use logofill_core::logo_set::meta;
+use logofill_core::logo_set::{last_look, meta};
 use logofill_core::metrics::{emf_line, Unit};
 use logofill_core::queue::{EntryFailure, MessageQueue, OutgoingMessage, QueueError};
 use logofill_core::refresh::{
@@ -435,13 +435,6 @@ pub enum SeedVerdict {
     UnknownKind,
 }
 
-fn time_of(metadata: &BTreeMap<String, String>, name: &str) -> Option<DateTime<Utc>> {
-    let value = metadata.get(name)?;
-    DateTime::parse_from_rfc3339(value)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 /// What to do with a sentinel of this metadata and Last-Modified. A set is pinned when its
 /// `pinned` is `true` (an unpinned `manual` set is a logo); a placeholder is `blocked` or looked for a logo
 /// `attempts` times; a set without `kind` is a logo (sets written before `kind` existed). It
@@ -470,10 +463,7 @@ pub fn seed_verdict(
         },
         Some(_) => return SeedVerdict::UnknownKind,
     };
-    let looked = time_of(metadata, meta::CHECKED_AT)
-        .or_else(|| time_of(metadata, meta::STORED_AT))
-        .or(last_modified)
-        .unwrap_or(now);
+    let looked = last_look(metadata, last_modified).unwrap_or(now);
     match metadata.get(meta::REFRESH_DUE).and_then(|v| parse_day(v)) {
         Some(day) => SeedVerdict::Filed(day, state, looked),
         None => SeedVerdict::File(state, looked),

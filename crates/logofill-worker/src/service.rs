@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use logofill_core::directory::{CompanyDirectory, CompanyRecord, DirectoryError};
 use logofill_core::fetch::{BodyLimit, NOT_MODIFIED};
-use logofill_core::logo_set::{is_rejected, meta, rejected_of};
+use logofill_core::logo_set::{is_rejected, last_look, meta, rejected_of};
 use logofill_core::refresh::{parse_day, refile, RefreshPolicy, SetState};
 use logofill_core::store::{object_key, LogoStore, ObjectHead, StoreError, StoredObject};
 use logofill_core::{CompanyId, Fetcher, Origin, QueueMessage, Validators};
@@ -91,16 +91,9 @@ impl Stored {
         let kind = value(meta::KIND).unwrap_or_else(|| LogoKind::Logo.as_str().into());
         // An operator's set is pinned when stored; once unpinned it is refreshed as a logo.
         let pinned = value(meta::PINNED).as_deref() == Some("true");
-        let time = |name: &str| {
-            value(name)
-                .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
-                .map(|t| t.with_timezone(&Utc))
-        };
         // The last look counts, not the first store: a placeholder re-checked yesterday is
         // a day old.
-        let looked_at = time(meta::CHECKED_AT)
-            .or_else(|| time(meta::STORED_AT))
-            .or(head.last_modified);
+        let looked_at = last_look(&head.metadata, head.last_modified);
         Stored {
             blocked: value(meta::REASON).as_deref() == Some(PLACEHOLDER_BLOCKED),
             attempts: value(meta::ATTEMPTS)
