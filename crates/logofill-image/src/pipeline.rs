@@ -169,9 +169,21 @@ impl PerceptualHash {
     /// Levels (of 255) each channel of the mean colour may move for the same logo.
     pub const SAME_COLOUR_LEVELS: u8 = 12;
 
-    /// Hash a PNG this pipeline wrote (a bounded square: decoding it is cheap and safe).
+    /// Largest edge of a PNG that is hashed: the pipeline writes squares of at most its largest
+    /// size; anything claiming more is not one of ours and is not decoded.
+    pub const MAX_HASHED_EDGE: u32 = 2048;
+
+    /// Hash a PNG this pipeline wrote. The decode is bounded all the same (edge and
+    /// allocation), since the bytes come back from a render helper process.
     pub fn of_png(png: &[u8]) -> Option<Self> {
-        let decoded = image::load_from_memory_with_format(png, image::ImageFormat::Png).ok()?;
+        let mut reader =
+            image::ImageReader::with_format(std::io::Cursor::new(png), image::ImageFormat::Png);
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(Self::MAX_HASHED_EDGE);
+        limits.max_image_height = Some(Self::MAX_HASHED_EDGE);
+        limits.max_alloc = Some(32 << 20);
+        reader.limits(limits);
+        let decoded = reader.decode().ok()?;
         let mut rgba = decoded.to_rgba8();
         // Transparency reads as white, as on the page; the hasher would otherwise drop alpha
         // and see whatever colour the transparent pixels happen to carry.

@@ -103,3 +103,19 @@ fn the_hash_is_stored_as_hex_digits_and_read_back() {
         );
     }
 }
+
+#[test]
+fn a_png_larger_than_any_variant_is_not_decoded_for_hashing() {
+    // 5000 x 1: tiny on the wire, wider than any square the pipeline writes.
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, 5000, 1);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&[0u8; 5000]).unwrap();
+    }
+    assert!(bytes.len() < 1000, "{}", bytes.len());
+    assert_eq!(PerceptualHash::of_png(&bytes), None);
+    assert_eq!(PerceptualHash::of_png(b"not a png"), None);
+}
